@@ -98,7 +98,8 @@ class Store {
 
   // Runs fn inside one transaction: every Store call fn makes from this
   // thread is part of it. Committed when fn returns ok, rolled back otherwise
-  // (fn's Status is returned). Other threads wait until it ends.
+  // (fn's Status is returned). Other threads wait until it ends. A nested
+  // in_transaction is a savepoint: its failure undoes only its own writes.
   virtual Status in_transaction(const std::function<Status()>& fn) = 0;
 
   // Schema version after migrations (for `teamvl config` and diagnostics).
@@ -110,9 +111,11 @@ class Store {
   virtual Result<User> get_user(int64_t id) = 0;                       // NotFound
   virtual Result<User> find_user(const std::string& username) = 0;    // NotFound
   virtual Result<std::vector<User>> list_users() = 0;                  // by id
-  // Writes every field of `user` except id/created_at; NotFound when absent.
+  // Writes every field of `user` except id/created_at (updated_at 0 = now);
+  // NotFound when absent, AlreadyExists when the new username is taken.
   virtual Status update_user(const User& user) = 0;
-  // Removes the user with their sessions, keys, quota and usage.
+  // Removes the user with their sessions, keys, quota and usage (audit
+  // entries stay). NotFound when absent.
   virtual Status delete_user(int64_t id) = 0;
 
   // --- first-run setup ---
@@ -122,6 +125,8 @@ class Store {
   virtual Result<User> complete_setup(const User& admin) = 0;
 
   // --- browser sessions ---
+  // get/touch/delete of an absent session is NotFound; the bulk deletes are
+  // ok when nothing matches. create: NotFound when the user does not exist.
   virtual Status create_session(const WebSession& s) = 0;
   virtual Result<WebSession> get_session(const std::string& token_hash) = 0;  // NotFound
   virtual Status touch_session(const std::string& token_hash, int64_t at) = 0;
@@ -130,20 +135,26 @@ class Store {
   virtual Status delete_expired_sessions(int64_t now) = 0;
 
   // --- API keys ---
-  virtual Result<ApiKey> create_api_key(const ApiKey& key) = 0;  // fills id
+  // Fills id, and created_at when 0. AlreadyExists when the prefix is
+  // taken, NotFound when the user does not exist.
+  virtual Result<ApiKey> create_api_key(const ApiKey& key) = 0;
   virtual Result<ApiKey> get_api_key(int64_t id) = 0;
   virtual Result<ApiKey> find_api_key(const std::string& prefix) = 0;
   // All keys, or one member's when user_id is set; newest first.
   virtual Result<std::vector<ApiKey>> list_api_keys(std::optional<int64_t> user_id) = 0;
+  // Revoking twice keeps the first time.
   virtual Status revoke_api_key(int64_t id, int64_t at) = 0;
   // Creates `replacement` and limits the old key to `old_expires_at`, atomically.
+  // replacement.user_id 0 means the old key's member; another member is
+  // InvalidArgument. FailedPrecondition when the old key is revoked or rotated.
   virtual Result<ApiKey> rotate_api_key(int64_t old_id, const ApiKey& replacement,
                                         int64_t old_expires_at) = 0;
   // last_used_at = at, call_count += 1.
   virtual Status record_api_key_use(int64_t id, int64_t at) = 0;
 
   // --- quotas ---
-  // A member with no row gets an all-unset Quota (not NotFound).
+  // A member with no row gets an all-unset Quota (not NotFound); a user id
+  // that does not exist is NotFound. Negative limits are InvalidArgument.
   virtual Result<Quota> get_quota(int64_t user_id) = 0;
   virtual Status set_quota(const Quota& quota) = 0;
 
@@ -152,13 +163,17 @@ class Store {
   virtual Status set_team_setting(const std::string& key, const std::string& json_value) = 0;
 
   // --- audit log ---
+  // Fills `at` when 0 and detail_json "{}" when empty; invalid JSON is
+  // InvalidArgument.
   virtual Status append_audit(const AuditEntry& e) = 0;
   // Newest first; entries with id < before_id when before_id is set.
+  // limit must be > 0.
   virtual Result<std::vector<AuditEntry>> list_audit(int limit,
                                                      std::optional<int64_t> before_id) = 0;
 
   // --- usage ---
   // Adds delta's counters to (delta.user_id, delta.day), creating the row.
+  // Days that are not YYYY-MM-DD and negative deltas are InvalidArgument.
   virtual Status add_usage(const Usage& delta) = 0;
   // Zero usage when there is no row.
   virtual Result<Usage> get_usage(int64_t user_id, const std::string& day) = 0;
@@ -168,7 +183,8 @@ class Store {
 };
 
 // Opens (creating if needed) the SQLite database at `path` and applies
-// pending migrations. The path's directory must exist.
+// pending migrations. The path's directory must exist. More options (busy
+// timeout, clock, sync mode): store/sqlite/sqlite_store.h.
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path);
 
 }  // namespace teamvl::store

@@ -1,0 +1,94 @@
+// The SQLite implementation of Store: one connection in WAL mode, guarded by
+// a recursive mutex. A call holds the mutex for its duration; in_transaction
+// holds it until fn returns, so every call fn makes on its thread joins the
+// transaction and other threads wait. Other processes on the same file wait
+// through SQLite's busy timeout. The methods are split by entity across
+// users.cpp, sessions.cpp, api_keys.cpp, quotas.cpp, settings.cpp,
+// audit.cpp and usage.cpp; adding an entity is a migration plus such a file.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "base/clock.h"
+#include "store/sqlite/db.h"
+#include "store/store.h"
+
+namespace teamvl::store::sqlite {
+
+struct SqliteStoreOptions {
+  int busy_timeout_ms = 5000;     // how long a write waits for another process
+  bool sync_every_commit = true;  // fsync each commit (see DbOptions)
+  const Clock* clock = nullptr;   // for created_at etc.; null = the real clock.
+                                  // Not owned; must outlive the store.
+};
+
+// Opens (creating) the database at `path` and applies pending migrations.
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
+                                                 const SqliteStoreOptions& options);
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::unique_ptr<Db> db, int schema_version, const Clock& clock);
+
+  // Note: fn must not wait for another thread that uses this store (that
+  // thread would wait for fn's transaction to end).
+  Status in_transaction(const std::function<Status()>& fn) override;
+  int schema_version() override;
+
+  Result<User> create_user(const User& user) override;
+  Result<User> get_user(int64_t id) override;
+  Result<User> find_user(const std::string& username) override;
+  Result<std::vector<User>> list_users() override;
+  Status update_user(const User& user) override;
+  Status delete_user(int64_t id) override;
+
+  Result<bool> setup_done() override;
+  Result<User> complete_setup(const User& admin) override;
+
+  Status create_session(const WebSession& s) override;
+  Result<WebSession> get_session(const std::string& token_hash) override;
+  Status touch_session(const std::string& token_hash, int64_t at) override;
+  Status delete_session(const std::string& token_hash) override;
+  Status delete_user_sessions(int64_t user_id) override;
+  Status delete_expired_sessions(int64_t now) override;
+
+  Result<ApiKey> create_api_key(const ApiKey& key) override;
+  Result<ApiKey> get_api_key(int64_t id) override;
+  Result<ApiKey> find_api_key(const std::string& prefix) override;
+  Result<std::vector<ApiKey>> list_api_keys(std::optional<int64_t> user_id) override;
+  Status revoke_api_key(int64_t id, int64_t at) override;
+  Result<ApiKey> rotate_api_key(int64_t old_id, const ApiKey& replacement,
+                                int64_t old_expires_at) override;
+  Status record_api_key_use(int64_t id, int64_t at) override;
+
+  Result<Quota> get_quota(int64_t user_id) override;
+  Status set_quota(const Quota& quota) override;
+
+  Result<std::map<std::string, std::string>> get_team_settings() override;
+  Status set_team_setting(const std::string& key, const std::string& json_value) override;
+
+  Status append_audit(const AuditEntry& e) override;
+  Result<std::vector<AuditEntry>> list_audit(int limit, std::optional<int64_t> before_id) override;
+
+  Status add_usage(const Usage& delta) override;
+  Result<Usage> get_usage(int64_t user_id, const std::string& day) override;
+  Result<std::vector<Usage>> list_usage(const std::string& from_day,
+                                        const std::string& to_day) override;
+
+ private:
+  using Lock = std::lock_guard<std::recursive_mutex>;
+  int64_t now() const { return clock_.now_unix(); }
+
+  std::recursive_mutex mu_;
+  std::unique_ptr<Db> db_;  // guarded by mu_
+  const int schema_version_;
+  const Clock& clock_;
+};
+
+// Replaces the message of a NotFound/AlreadyExists status with one that
+// names the row, leaving other statuses as they are.
+Status with_message(Status st, StatusCode code, const std::string& message);
+
+}  // namespace teamvl::store::sqlite
