@@ -1,0 +1,62 @@
+// State shared by the route handlers, and the helpers every route file uses:
+// authentication/authorization wrappers, JSON views of store records, audit.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "server/auth/authenticator.h"
+#include "server/auth/login_throttle.h"
+#include "server/json_io.h"
+#include "server/team_server.h"
+
+namespace teamvl::server {
+
+struct ServerContext {
+  ServerContext(const ServerConfig& c, store::Store& s, const Clock& clk)
+      : config(c), store(s), clock(clk), auth(s, clk, c.session_seconds), throttle(clk) {}
+
+  const ServerConfig config;
+  store::Store& store;
+  const Clock& clock;
+  Authenticator auth;
+  LoginThrottle throttle;
+
+  mutable std::mutex setup_mu;
+  std::string setup_token;  // guarded by setup_mu; empty once setup is done
+};
+
+enum class Access {
+  kAnyMember,  // any signed-in, enabled member (also before a forced password change)
+  kMember,     // any role, password change done
+  kWriter,     // admin or member (viewers are read-only)
+  kAdmin,
+};
+
+using AuthedHandler = std::function<HttpResponse(HttpRequest&, Caller&)>;
+
+// Wraps a handler with authentication, CSRF, forced-password-change and role
+// checks; store errors from the handler become JSON errors.
+Handler authed(ServerContext& ctx, Access access, AuthedHandler fn);
+// Wraps a public handler so a Status-returning failure becomes a JSON error.
+Handler guarded(std::function<HttpResponse(HttpRequest&)> fn);
+
+Json user_json(const store::User& u);
+Json key_json(const store::ApiKey& k, int64_t now);
+Json quota_json(const store::Quota& overrides, const scheduler::EffectiveQuota& effective);
+Json usage_json(const store::Usage& u);
+
+// Records an action in the audit log (who, what, when, from where). Call it
+// inside the same store transaction as the action it records.
+Status audit(ServerContext& ctx, const Caller* caller, const HttpRequest& req, const std::string& action,
+           const std::string& target, const Json& detail);
+
+// Route groups, one file each.
+void add_setup_routes(Router& r, ServerContext& ctx);
+void add_auth_routes(Router& r, ServerContext& ctx);
+void add_key_routes(Router& r, ServerContext& ctx);
+void add_admin_routes(Router& r, ServerContext& ctx);
+void add_resource_routes(Router& r, ServerContext& ctx);
+
+}  // namespace teamvl::server

@@ -1,0 +1,35 @@
+// Monitoring and usage: the brief's GET /api/v1/resources (admins, bearer or
+// session) and each member's own usage against their quota.
+#include "server/routes/context.h"
+
+namespace teamvl::server {
+
+void add_resource_routes(Router& r, ServerContext& ctx) {
+  // Shape kept from the brief: {"gpu_usage", "active_users", "memory_allocated"}.
+  // Until the scheduler and engine report load, the honest values are: no GPU
+  // reading (null), nobody running, nothing allocated.
+  r.add("GET", "/api/v1/resources", authed(ctx, Access::kAdmin, [&ctx](HttpRequest&, Caller&) {
+    Json out{{"gpu_usage", nullptr},
+             {"active_users", 0},
+             {"memory_allocated", Json::object()},
+             {"queue_length", 0},
+             {"max_users", ctx.config.max_users},
+             {"gpu_mem_per_user_gib", ctx.config.quota_defaults.memory_budget_gib},
+             {"at", ctx.clock.now_unix()}};
+    return json_response(200, out);
+  }));
+
+  r.add("GET", "/api/v1/usage", authed(ctx, Access::kMember, [&ctx](HttpRequest&, Caller& c) {
+    int64_t now = ctx.clock.now_unix();
+    auto today = ctx.store.get_usage(c.user.id, scheduler::utc_day(now));
+    if (!today.ok()) return error_response(today.status());
+    auto q = ctx.store.get_quota(c.user.id);
+    if (!q.ok()) return error_response(q.status());
+    Json quota = quota_json(*q, scheduler::effective_quota(*q, ctx.config.quota_defaults));
+    return json_response(200, {{"today", usage_json(*today)},
+                               {"quota", quota["effective"]},
+                               {"resets_at", scheduler::next_utc_midnight(now)}});
+  }));
+}
+
+}  // namespace teamvl::server

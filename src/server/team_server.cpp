@@ -1,0 +1,63 @@
+#include "server/team_server.h"
+
+#include "base/log.h"
+#include "server/auth/crypto.h"
+#include "server/routes/context.h"
+
+namespace teamvl::server {
+namespace {
+
+class TeamServerImpl : public TeamServer {
+ public:
+  TeamServerImpl(const ServerConfig& config, store::Store& store, const Clock& clock)
+      : ctx_(config, store, clock) {
+    add_setup_routes(router_, ctx_);
+    add_auth_routes(router_, ctx_);
+    add_key_routes(router_, ctx_);
+    add_admin_routes(router_, ctx_);
+    add_resource_routes(router_, ctx_);
+  }
+
+  Status start() {
+    TEAMVL_RETURN_IF_ERROR(init_crypto());
+    TEAMVL_ASSIGN_OR_RETURN(bool done, ctx_.store.setup_done());
+    std::string error;
+    http_ = start_http_server(ctx_.config.http, router_, &error);
+    if (!http_) return Status::Unavailable(error);
+    if (!done) {
+      std::lock_guard<std::mutex> lock(ctx_.setup_mu);
+      ctx_.setup_token = random_hex(16);
+      std::string scheme = ctx_.config.http.tls_cert.empty() ? "http" : "https";
+      log_warn("setup", "no admin yet. Open " + scheme + "://localhost:" + std::to_string(http_->port()) +
+                            "/setup?token=" + ctx_.setup_token + " or POST /api/v1/setup with " +
+                            "{\"token\":\"" + ctx_.setup_token + "\",\"username\":...,\"password\":...}");
+      log_warn("setup", "setup token: " + ctx_.setup_token);
+    }
+    return Status::Ok();
+  }
+
+  int port() const override { return http_->port(); }
+  void shutdown(int grace_s) override {
+    if (http_) http_->shutdown(grace_s);
+  }
+  std::string setup_token() const override {
+    std::lock_guard<std::mutex> lock(ctx_.setup_mu);
+    return ctx_.setup_token;
+  }
+
+ private:
+  ServerContext ctx_;
+  Router router_;
+  std::unique_ptr<HttpServer> http_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<TeamServer>> start_team_server(const ServerConfig& config, store::Store& store,
+                                                      const Clock& clock) {
+  auto server = std::make_unique<TeamServerImpl>(config, store, clock);
+  TEAMVL_RETURN_IF_ERROR(server->start());
+  return std::unique_ptr<TeamServer>(std::move(server));
+}
+
+}  // namespace teamvl::server

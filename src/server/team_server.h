@@ -1,0 +1,40 @@
+// TeamServer: the HTTP API of TeamVL wired onto a store. The app builds a
+// ServerConfig from its settings and starts one; everything else (routes,
+// auth, setup) is internal to server/.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "scheduler/quotas.h"
+#include "server/http/http.h"
+#include "store/store.h"
+
+namespace teamvl::server {
+
+struct ServerConfig {
+  HttpServerOptions http;
+  int64_t session_seconds = 7 * 24 * 3600;
+  scheduler::QuotaDefaults quota_defaults;
+  int max_users = 4;
+  std::string version = "0.1.0";
+};
+
+class TeamServer {
+ public:
+  virtual ~TeamServer() = default;
+  virtual int port() const = 0;
+  // Stops accepting, ends streams, waits up to grace_s for in-flight requests.
+  virtual void shutdown(int grace_s) = 0;
+  // While no admin exists: the one-time token for POST /api/v1/setup.
+  virtual std::string setup_token() const = 0;
+};
+
+// Starts serving. `store` and `clock` must outlive the server. While setup is
+// open, a setup token is generated and logged with the URL to use.
+Result<std::unique_ptr<TeamServer>> start_team_server(const ServerConfig& config, store::Store& store,
+                                                      const Clock& clock);
+
+}  // namespace teamvl::server
