@@ -32,30 +32,6 @@ Result<Json> parse_json_object(const HttpRequest& req) {
   return j;
 }
 
-int http_status_for(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kResourceExhausted: return 429;
-    case StatusCode::kTooLarge: return 413;
-    case StatusCode::kDeadlineExceeded: return 504;
-    case StatusCode::kCancelled: return 409;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kDataLoss: return 400;
-    case StatusCode::kInternal: return 500;
-  }
-  return 500;
-}
-
-HttpResponse error_response(const Status& s) {
-  return HttpResponse::error(http_status_for(s.code()), status_code_name(s.code()), s.message());
-}
-
 HttpResponse json_response(int status, const Json& body) {
   return HttpResponse::json(status, body.dump(-1, ' ', false, Json::error_handler_t::replace));
 }

@@ -1,6 +1,6 @@
-// JSON in and out of HTTP: body parsing with limits (depth, type), typed
-// field access with clear messages, and the one mapping from Status to an
-// HTTP error response. Include only from .cpp files (nlohmann is heavy).
+// JSON in and out of HTTP: body parsing with limits (depth, type) and typed
+// field access with clear messages. Errors become responses through
+// HttpResponse::from_status (http.h). Include only from .cpp files (nlohmann is heavy).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -20,10 +20,6 @@ inline constexpr int kMaxJsonDepth = 32;
 // empty or malformed body, nesting deeper than kMaxJsonDepth, not an object.
 Result<Json> parse_json_object(const HttpRequest& req);
 
-// The HTTP status for a Status code (InvalidArgument -> 400, ...).
-int http_status_for(StatusCode code);
-// {"error":{"code":...,"message":...}} with the mapped status.
-HttpResponse error_response(const Status& s);
 HttpResponse json_response(int status, const Json& body);
 
 // Typed, optional field access. A present field of the wrong type (or out of

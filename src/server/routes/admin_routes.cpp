@@ -53,24 +53,24 @@ Status keep_an_admin(ServerContext& ctx, const store::User& before, bool still_a
 
 HttpResponse create_user(ServerContext& ctx, HttpRequest& req, Caller& c) {
   auto body = parse_json_object(req);
-  if (!body.ok()) return error_response(body.status());
+  if (!body.ok()) return HttpResponse::from_status(body.status());
   auto username = req_string(*body, "username", 128);
-  if (!username.ok()) return error_response(username.status());
+  if (!username.ok()) return HttpResponse::from_status(username.status());
   auto role_s = opt_string(*body, "role", 16);
-  if (!role_s.ok()) return error_response(role_s.status());
+  if (!role_s.ok()) return HttpResponse::from_status(role_s.status());
   auto role = store::parse_role(role_s->value_or("member"));
   if (!role) return HttpResponse::error(400, "invalid_argument", "field 'role' must be admin, member or viewer");
   auto display = opt_string(*body, "display_name", 128);
-  if (!display.ok()) return error_response(display.status());
+  if (!display.ok()) return HttpResponse::from_status(display.status());
   auto password = opt_string(*body, "password", 1024);
-  if (!password.ok()) return error_response(password.status());
+  if (!password.ok()) return HttpResponse::from_status(password.status());
   for (char ch : *username)
     if (static_cast<unsigned char>(ch) < 0x21)
       return HttpResponse::error(400, "invalid_argument", "field 'username' must not contain spaces or control characters");
   std::string temp = password->value_or(random_password());
-  if (Status s = check_password_rules(temp); !s.ok()) return error_response(s);
+  if (Status s = check_password_rules(temp); !s.ok()) return HttpResponse::from_status(s);
   auto hash = hash_password(temp);
-  if (!hash.ok()) return error_response(hash.status());
+  if (!hash.ok()) return HttpResponse::from_status(hash.status());
 
   store::User u;
   u.username = *username;
@@ -84,22 +84,22 @@ HttpResponse create_user(ServerContext& ctx, HttpRequest& req, Caller& c) {
     return audit(ctx, &c, req, "user.create", "user:" + std::to_string(created.id),
                  {{"username", created.username}, {"role", store::role_name(created.role)}});
   });
-  if (!st.ok()) return error_response(st);
+  if (!st.ok()) return HttpResponse::from_status(st);
   return json_response(201, {{"user", user_json(created)}, {"temporary_password", temp}});
 }
 
 HttpResponse update_user(ServerContext& ctx, HttpRequest& req, Caller& c) {
   auto id = path_id(req, "id");
-  if (!id.ok()) return error_response(id.status());
+  if (!id.ok()) return HttpResponse::from_status(id.status());
   auto body = parse_json_object(req);
-  if (!body.ok()) return error_response(body.status());
+  if (!body.ok()) return HttpResponse::from_status(body.status());
   auto user = ctx.store.get_user(*id);
-  if (!user.ok()) return error_response(user.status());
+  if (!user.ok()) return HttpResponse::from_status(user.status());
   auto role_s = opt_string(*body, "role", 16);
   auto disabled = opt_bool(*body, "disabled");
   auto display = opt_string(*body, "display_name", 128);
   for (const Status* s : {&role_s.status(), &disabled.status(), &display.status()})
-    if (!s->ok()) return error_response(*s);
+    if (!s->ok()) return HttpResponse::from_status(*s);
   store::User u = *user;
   if (*role_s) {
     auto role = store::parse_role(**role_s);
@@ -119,15 +119,15 @@ HttpResponse update_user(ServerContext& ctx, HttpRequest& req, Caller& c) {
     if (u.disabled) TEAMVL_RETURN_IF_ERROR(ctx.store.delete_user_sessions(u.id));
     return audit(ctx, &c, req, "user.update", "user:" + std::to_string(u.id), change);
   });
-  if (!st.ok()) return error_response(st);
+  if (!st.ok()) return HttpResponse::from_status(st);
   return json_response(200, {{"user", user_json(u)}});
 }
 
 HttpResponse delete_user(ServerContext& ctx, HttpRequest& req, Caller& c) {
   auto id = path_id(req, "id");
-  if (!id.ok()) return error_response(id.status());
+  if (!id.ok()) return HttpResponse::from_status(id.status());
   auto user = ctx.store.get_user(*id);
-  if (!user.ok()) return error_response(user.status());
+  if (!user.ok()) return HttpResponse::from_status(user.status());
   if (user->id == c.user.id)
     return HttpResponse::error(409, "failed_precondition", "you cannot delete your own account");
   Status st = ctx.store.in_transaction([&]() -> Status {
@@ -135,7 +135,7 @@ HttpResponse delete_user(ServerContext& ctx, HttpRequest& req, Caller& c) {
     TEAMVL_RETURN_IF_ERROR(ctx.store.delete_user(user->id));
     return audit(ctx, &c, req, "user.delete", "user:" + std::to_string(user->id), {{"username", user->username}});
   });
-  if (!st.ok()) return error_response(st);
+  if (!st.ok()) return HttpResponse::from_status(st);
   HttpResponse res;
   res.status = 204;
   return res;
@@ -143,12 +143,12 @@ HttpResponse delete_user(ServerContext& ctx, HttpRequest& req, Caller& c) {
 
 HttpResponse reset_password(ServerContext& ctx, HttpRequest& req, Caller& c) {
   auto id = path_id(req, "id");
-  if (!id.ok()) return error_response(id.status());
+  if (!id.ok()) return HttpResponse::from_status(id.status());
   auto user = ctx.store.get_user(*id);
-  if (!user.ok()) return error_response(user.status());
+  if (!user.ok()) return HttpResponse::from_status(user.status());
   std::string temp = random_password();
   auto hash = hash_password(temp);
-  if (!hash.ok()) return error_response(hash.status());
+  if (!hash.ok()) return HttpResponse::from_status(hash.status());
   store::User u = *user;
   u.password_hash = *hash;
   u.must_change_password = true;
@@ -158,29 +158,29 @@ HttpResponse reset_password(ServerContext& ctx, HttpRequest& req, Caller& c) {
     TEAMVL_RETURN_IF_ERROR(ctx.store.delete_user_sessions(u.id));
     return audit(ctx, &c, req, "user.reset_password", "user:" + std::to_string(u.id), Json::object());
   });
-  if (!st.ok()) return error_response(st);
+  if (!st.ok()) return HttpResponse::from_status(st);
   return json_response(200, {{"user", user_json(u)}, {"temporary_password", temp}});
 }
 
 HttpResponse get_quota(ServerContext& ctx, HttpRequest& req) {
   auto id = path_id(req, "id");
-  if (!id.ok()) return error_response(id.status());
+  if (!id.ok()) return HttpResponse::from_status(id.status());
   auto user = ctx.store.get_user(*id);
-  if (!user.ok()) return error_response(user.status());
+  if (!user.ok()) return HttpResponse::from_status(user.status());
   auto q = ctx.store.get_quota(*id);
-  if (!q.ok()) return error_response(q.status());
+  if (!q.ok()) return HttpResponse::from_status(q.status());
   return json_response(200, quota_json(*q, scheduler::effective_quota(*q, ctx.config.quota_defaults)));
 }
 
 HttpResponse set_quota(ServerContext& ctx, HttpRequest& req, Caller& c) {
   auto id = path_id(req, "id");
-  if (!id.ok()) return error_response(id.status());
+  if (!id.ok()) return HttpResponse::from_status(id.status());
   auto user = ctx.store.get_user(*id);
-  if (!user.ok()) return error_response(user.status());
+  if (!user.ok()) return HttpResponse::from_status(user.status());
   auto body = parse_json_object(req);
-  if (!body.ok()) return error_response(body.status());
+  if (!body.ok()) return HttpResponse::from_status(body.status());
   auto q = ctx.store.get_quota(*id);
-  if (!q.ok()) return error_response(q.status());
+  if (!q.ok()) return HttpResponse::from_status(q.status());
   store::Quota quota = *q;
   quota.user_id = *id;
   static const std::set<std::string> kFields = {"inferences_per_day", "tokens_per_day", "max_concurrent",
@@ -205,27 +205,27 @@ HttpResponse set_quota(ServerContext& ctx, HttpRequest& req, Caller& c) {
     if (!mem.ok()) st = mem.status();
     else if (mem->present) quota.memory_budget_gib = mem->is_null ? std::nullopt : std::optional<double>(mem->value);
   }
-  if (!st.ok()) return error_response(st);
+  if (!st.ok()) return HttpResponse::from_status(st);
   st = ctx.store.in_transaction([&]() -> Status {
     TEAMVL_RETURN_IF_ERROR(ctx.store.set_quota(quota));
     return audit(ctx, &c, req, "quota.set", "user:" + std::to_string(*id), *body);
   });
-  if (!st.ok()) return error_response(st);
+  if (!st.ok()) return HttpResponse::from_status(st);
   return json_response(200, quota_json(quota, scheduler::effective_quota(quota, ctx.config.quota_defaults)));
 }
 
 HttpResponse patch_team_settings(ServerContext& ctx, HttpRequest& req, Caller& c) {
   auto body = parse_json_object(req);
-  if (!body.ok()) return error_response(body.status());
+  if (!body.ok()) return HttpResponse::from_status(body.status());
   for (const auto& [k, v] : body->items())
-    if (Status s = check_team_setting(k, v); !s.ok()) return error_response(s);
+    if (Status s = check_team_setting(k, v); !s.ok()) return HttpResponse::from_status(s);
   Status st = ctx.store.in_transaction([&]() -> Status {
     for (const auto& [k, v] : body->items()) TEAMVL_RETURN_IF_ERROR(ctx.store.set_team_setting(k, v.dump()));
     return audit(ctx, &c, req, "team_settings.update", "team", *body);
   });
-  if (!st.ok()) return error_response(st);
+  if (!st.ok()) return HttpResponse::from_status(st);
   auto out = team_settings_json(ctx);
-  if (!out.ok()) return error_response(out.status());
+  if (!out.ok()) return HttpResponse::from_status(out.status());
   return json_response(200, {{"settings", *out}});
 }
 
@@ -238,10 +238,10 @@ HttpResponse list_audit(ServerContext& ctx, HttpRequest& req) {
   }
   auto limit = opt_int(q, "limit", 1, 1000);
   auto before = opt_int(q, "before", 1, INT64_MAX);
-  if (!limit.ok()) return error_response(limit.status());
-  if (!before.ok()) return error_response(before.status());
+  if (!limit.ok()) return HttpResponse::from_status(limit.status());
+  if (!before.ok()) return HttpResponse::from_status(before.status());
   auto entries = ctx.store.list_audit(static_cast<int>(limit->value_or(100)), *before);
-  if (!entries.ok()) return error_response(entries.status());
+  if (!entries.ok()) return HttpResponse::from_status(entries.status());
   Json arr = Json::array();
   for (const auto& e : *entries)
     arr.push_back({{"id", e.id},
@@ -267,7 +267,7 @@ HttpResponse list_usage(ServerContext& ctx, HttpRequest& req) {
   if (!valid_day(from) || !valid_day(to))
     return HttpResponse::error(400, "invalid_argument", "'from' and 'to' must be days as YYYY-MM-DD");
   auto rows = ctx.store.list_usage(from, to);
-  if (!rows.ok()) return error_response(rows.status());
+  if (!rows.ok()) return HttpResponse::from_status(rows.status());
   Json arr = Json::array();
   for (const auto& u : *rows) {
     Json j = usage_json(u);
@@ -284,7 +284,7 @@ void add_admin_routes(Router& r, ServerContext& ctx) {
 
   r.add("GET", "/api/v1/admin/users", admin([&ctx](HttpRequest&, Caller&) {
     auto users = ctx.store.list_users();
-    if (!users.ok()) return error_response(users.status());
+    if (!users.ok()) return HttpResponse::from_status(users.status());
     Json arr = Json::array();
     for (const auto& u : *users) arr.push_back(user_json(u));
     return json_response(200, {{"users", arr}});
@@ -292,9 +292,9 @@ void add_admin_routes(Router& r, ServerContext& ctx) {
   r.add("POST", "/api/v1/admin/users", admin([&ctx](HttpRequest& req, Caller& c) { return create_user(ctx, req, c); }));
   r.add("GET", "/api/v1/admin/users/{id}", admin([&ctx](HttpRequest& req, Caller&) {
     auto id = path_id(req, "id");
-    if (!id.ok()) return error_response(id.status());
+    if (!id.ok()) return HttpResponse::from_status(id.status());
     auto u = ctx.store.get_user(*id);
-    if (!u.ok()) return error_response(u.status());
+    if (!u.ok()) return HttpResponse::from_status(u.status());
     return json_response(200, {{"user", user_json(*u)}});
   }));
   r.add("PATCH", "/api/v1/admin/users/{id}", admin([&ctx](HttpRequest& req, Caller& c) { return update_user(ctx, req, c); }));
@@ -305,7 +305,7 @@ void add_admin_routes(Router& r, ServerContext& ctx) {
   r.add("PUT", "/api/v1/admin/users/{id}/quota", admin([&ctx](HttpRequest& req, Caller& c) { return set_quota(ctx, req, c); }));
   r.add("GET", "/api/v1/admin/settings", admin([&ctx](HttpRequest&, Caller&) {
     auto out = team_settings_json(ctx);
-    if (!out.ok()) return error_response(out.status());
+    if (!out.ok()) return HttpResponse::from_status(out.status());
     return json_response(200, {{"settings", *out}});
   }));
   r.add("PATCH", "/api/v1/admin/settings", admin([&ctx](HttpRequest& req, Caller& c) { return patch_team_settings(ctx, req, c); }));

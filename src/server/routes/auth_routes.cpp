@@ -7,11 +7,11 @@ namespace {
 
 HttpResponse login(ServerContext& ctx, HttpRequest& req) {
   auto body = parse_json_object(req);
-  if (!body.ok()) return error_response(body.status());
+  if (!body.ok()) return HttpResponse::from_status(body.status());
   auto username = req_string(*body, "username", 128);
-  if (!username.ok()) return error_response(username.status());
+  if (!username.ok()) return HttpResponse::from_status(username.status());
   auto password = req_string(*body, "password", 1024);
-  if (!password.ok()) return error_response(password.status());
+  if (!password.ok()) return HttpResponse::from_status(password.status());
 
   if (int64_t wait = ctx.throttle.retry_after(*username, req.client_addr); wait > 0) {
     return HttpResponse::error(429, "too_many_attempts",
@@ -29,7 +29,7 @@ HttpResponse login(ServerContext& ctx, HttpRequest& req) {
   if (user->disabled) return HttpResponse::error(403, "account_disabled", "this account is disabled");
   ctx.throttle.record_success(*username);
   auto session = ctx.auth.start_session(*user, req.client_addr);
-  if (!session.ok()) return error_response(session.status());
+  if (!session.ok()) return HttpResponse::from_status(session.status());
   return json_response(200, {{"user", user_json(*user)}, {"csrf_token", session->first.csrf_token}})
       .with_header("Set-Cookie", ctx.auth.session_cookie(session->second, req.secure));
 }
@@ -41,7 +41,7 @@ void add_auth_routes(Router& r, ServerContext& ctx) {
 
   r.add("POST", "/api/v1/auth/logout", authed(ctx, Access::kAnyMember, [&ctx](HttpRequest& req, Caller& c) {
     if (c.session) {
-      if (Status s = ctx.store.delete_session(c.session->token_hash); !s.ok()) return error_response(s);
+      if (Status s = ctx.store.delete_session(c.session->token_hash); !s.ok()) return HttpResponse::from_status(s);
     }
     HttpResponse res;
     res.status = 204;
@@ -56,18 +56,18 @@ void add_auth_routes(Router& r, ServerContext& ctx) {
 
   r.add("POST", "/api/v1/auth/password", authed(ctx, Access::kAnyMember, [&ctx](HttpRequest& req, Caller& c) {
     auto body = parse_json_object(req);
-    if (!body.ok()) return error_response(body.status());
+    if (!body.ok()) return HttpResponse::from_status(body.status());
     auto current = req_string(*body, "current_password", 1024);
-    if (!current.ok()) return error_response(current.status());
+    if (!current.ok()) return HttpResponse::from_status(current.status());
     auto next = req_string(*body, "new_password", 1024);
-    if (!next.ok()) return error_response(next.status());
-    if (Status s = check_password_rules(*next); !s.ok()) return error_response(s);
+    if (!next.ok()) return HttpResponse::from_status(next.status());
+    if (Status s = check_password_rules(*next); !s.ok()) return HttpResponse::from_status(s);
     if (!verify_password(c.user.password_hash, *current))
       return HttpResponse::error(403, "invalid_credentials", "current password is wrong");
     if (*current == *next)
       return HttpResponse::error(400, "invalid_argument", "the new password must differ from the current one");
     auto hash = hash_password(*next);
-    if (!hash.ok()) return error_response(hash.status());
+    if (!hash.ok()) return HttpResponse::from_status(hash.status());
     store::User u = c.user;
     u.password_hash = *hash;
     u.must_change_password = false;
@@ -79,7 +79,7 @@ void add_auth_routes(Router& r, ServerContext& ctx) {
       if (c.session) TEAMVL_RETURN_IF_ERROR(ctx.store.create_session(*c.session));
       return audit(ctx, &c, req, "password.change", "user:" + std::to_string(u.id), Json::object());
     });
-    if (!st.ok()) return error_response(st);
+    if (!st.ok()) return HttpResponse::from_status(st);
     HttpResponse res;
     res.status = 204;
     return res;

@@ -26,8 +26,8 @@ bool allowed(Access access, store::Role role) {
 Handler authed(ServerContext& ctx, Access access, AuthedHandler fn) {
   return [&ctx, access, fn = std::move(fn)](HttpRequest& req) -> HttpResponse {
     auto caller = ctx.auth.authenticate(req);
-    if (!caller.ok()) return error_response(caller.status());
-    if (Status s = ctx.auth.check_csrf(*caller, req); !s.ok()) return error_response(s);
+    if (!caller.ok()) return HttpResponse::from_status(caller.status());
+    if (Status s = ctx.auth.check_csrf(*caller, req); !s.ok()) return HttpResponse::from_status(s);
     if (access != Access::kAnyMember && caller->user.must_change_password)
       return HttpResponse::error(403, "password_change_required",
                                  "change your temporary password first (POST /api/v1/auth/password)");

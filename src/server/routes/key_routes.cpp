@@ -24,11 +24,11 @@ Json issued_json(const IssuedKey& k, int64_t now) {
 
 HttpResponse create_key(ServerContext& ctx, HttpRequest& req, Caller& c) {
   auto body = parse_json_object(req);
-  if (!body.ok()) return error_response(body.status());
+  if (!body.ok()) return HttpResponse::from_status(body.status());
   auto name = req_string(*body, "name", 100);
-  if (!name.ok()) return error_response(name.status());
+  if (!name.ok()) return HttpResponse::from_status(name.status());
   auto days = opt_int(*body, "expires_in_days", 1, 3650);
-  if (!days.ok()) return error_response(days.status());
+  if (!days.ok()) return HttpResponse::from_status(days.status());
   int64_t now = ctx.clock.now_unix();
   std::optional<int64_t> expires;
   if (*days) expires = now + **days * 86400;
@@ -37,21 +37,21 @@ HttpResponse create_key(ServerContext& ctx, HttpRequest& req, Caller& c) {
     TEAMVL_ASSIGN_OR_RETURN(issued, ctx.auth.issue_key(c.user.id, *name, expires));
     return audit(ctx, &c, req, "key.create", "key:" + std::to_string(issued.key.id), {{"name", *name}});
   });
-  if (!st.ok()) return error_response(st);
+  if (!st.ok()) return HttpResponse::from_status(st);
   return json_response(201, issued_json(issued, now));
 }
 
 HttpResponse rotate_key(ServerContext& ctx, HttpRequest& req, Caller& c) {
   auto key = own_key(ctx, req, c);
-  if (!key.ok()) return error_response(key.status());
+  if (!key.ok()) return HttpResponse::from_status(key.status());
   Json body = Json::object();
   if (!req.body.empty()) {
     auto parsed = parse_json_object(req);
-    if (!parsed.ok()) return error_response(parsed.status());
+    if (!parsed.ok()) return HttpResponse::from_status(parsed.status());
     body = *parsed;
   }
   auto grace = opt_int(body, "grace_seconds", 0, kMaxGraceSeconds);
-  if (!grace.ok()) return error_response(grace.status());
+  if (!grace.ok()) return HttpResponse::from_status(grace.status());
   int64_t now = ctx.clock.now_unix();
   if (key->revoked_at || (key->expires_at && now >= *key->expires_at) || key->rotated_to)
     return HttpResponse::error(409, "failed_precondition", "only an active key can be rotated");
@@ -61,7 +61,7 @@ HttpResponse rotate_key(ServerContext& ctx, HttpRequest& req, Caller& c) {
     return audit(ctx, &c, req, "key.rotate", "key:" + std::to_string(key->id),
                  {{"new_key", issued.key.id}, {"grace_seconds", grace->value_or(kDefaultGraceSeconds)}});
   });
-  if (!st.ok()) return error_response(st);
+  if (!st.ok()) return HttpResponse::from_status(st);
   return json_response(201, issued_json(issued, now));
 }
 
@@ -71,15 +71,15 @@ HttpResponse revoke(ServerContext& ctx, HttpRequest& req, Caller& c, const store
     TEAMVL_RETURN_IF_ERROR(ctx.store.revoke_api_key(key.id, ctx.clock.now_unix()));
     return audit(ctx, &c, req, "key.revoke", "key:" + std::to_string(key.id), {{"owner", key.user_id}});
   });
-  if (!st.ok()) return error_response(st);
+  if (!st.ok()) return HttpResponse::from_status(st);
   auto updated = ctx.store.get_api_key(key.id);
-  if (!updated.ok()) return error_response(updated.status());
+  if (!updated.ok()) return HttpResponse::from_status(updated.status());
   return json_response(200, {{"key", key_json(*updated, ctx.clock.now_unix())}});
 }
 
 HttpResponse list_keys(ServerContext& ctx, std::optional<int64_t> user_id) {
   auto keys = ctx.store.list_api_keys(user_id);
-  if (!keys.ok()) return error_response(keys.status());
+  if (!keys.ok()) return HttpResponse::from_status(keys.status());
   Json arr = Json::array();
   int64_t now = ctx.clock.now_unix();
   for (const auto& k : *keys) arr.push_back(key_json(k, now));
@@ -97,7 +97,7 @@ void add_key_routes(Router& r, ServerContext& ctx) {
   }));
   r.add("DELETE", "/api/v1/keys/{id}", authed(ctx, Access::kMember, [&ctx](HttpRequest& req, Caller& c) {
     auto key = own_key(ctx, req, c);
-    if (!key.ok()) return error_response(key.status());
+    if (!key.ok()) return HttpResponse::from_status(key.status());
     return revoke(ctx, req, c, *key);
   }));
   r.add("POST", "/api/v1/keys/{id}/rotate", authed(ctx, Access::kMember, [&ctx](HttpRequest& req, Caller& c) {
@@ -109,9 +109,9 @@ void add_key_routes(Router& r, ServerContext& ctx) {
   }));
   r.add("DELETE", "/api/v1/admin/keys/{id}", authed(ctx, Access::kAdmin, [&ctx](HttpRequest& req, Caller& c) {
     auto id = path_id(req, "id");
-    if (!id.ok()) return error_response(id.status());
+    if (!id.ok()) return HttpResponse::from_status(id.status());
     auto key = ctx.store.get_api_key(*id);
-    if (!key.ok()) return error_response(key.status());
+    if (!key.ok()) return HttpResponse::from_status(key.status());
     return revoke(ctx, req, c, *key);
   }));
 }

@@ -22,9 +22,9 @@ void add_resource_routes(Router& r, ServerContext& ctx) {
   r.add("GET", "/api/v1/usage", authed(ctx, Access::kMember, [&ctx](HttpRequest&, Caller& c) {
     int64_t now = ctx.clock.now_unix();
     auto today = ctx.store.get_usage(c.user.id, scheduler::utc_day(now));
-    if (!today.ok()) return error_response(today.status());
+    if (!today.ok()) return HttpResponse::from_status(today.status());
     auto q = ctx.store.get_quota(c.user.id);
-    if (!q.ok()) return error_response(q.status());
+    if (!q.ok()) return HttpResponse::from_status(q.status());
     Json quota = quota_json(*q, scheduler::effective_quota(*q, ctx.config.quota_defaults));
     return json_response(200, {{"today", usage_json(*today)},
                                {"quota", quota["effective"]},
