@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "app/commands.h"
+#include "app/model_setup.h"
 #include "app/settings.h"
 #include "base/log.h"
 #include "server/team_server.h"
@@ -88,7 +89,17 @@ int run_serve(std::vector<std::string> args) {
     log_error("serve", store.status().to_string());
     return 1;
   }
+  auto engine = load_serving_engine(*settings);
+  if (!engine.ok()) {
+    log_error("serve", engine.status().to_string());
+    return 1;
+  }
   server::ServerConfig config = server_config_from(*settings);
+  config.model.path = (*engine)->options().model_path;
+  config.model.id = std::filesystem::path(config.model.path).stem().string();
+  config.model.description = (*engine)->hparams().to_string();
+  config.model.is_demo = (*engine)->is_demo();
+  config.model.loaded_at = Clock::real().now_unix();
   if (config.http.static_dir.empty())
     log_info("serve", "no built web UI found (web/dist); serving the API only");
   auto server = server::start_team_server(config, **store, Clock::real());

@@ -16,6 +16,19 @@ class TeamServerImpl : public TeamServer {
     add_key_routes(router_, ctx_);
     add_admin_routes(router_, ctx_);
     add_resource_routes(router_, ctx_);
+    if (config.http.static_dir.empty()) router_.add("GET", "/", [this](HttpRequest&) { return landing_page(); });
+  }
+
+  // Shown at / when no built web UI is present: where to go from here.
+  HttpResponse landing_page() const {
+    std::string model = ctx_.config.model.id + (ctx_.config.model.is_demo ? " (random-weight demo model)" : "");
+    return HttpResponse::text(200,
+        "<!doctype html><html><head><meta charset=utf-8><title>TeamVL</title></head><body>"
+        "<h1>TeamVL is running</h1><p>Model: " + model + "</p>"
+        "<p>The web UI is not built on this server; the API is at <code>/api/v1</code> and "
+        "<code>/v1</code> (OpenAI-compatible). First start: create the admin with the setup token "
+        "from the server log (<code>POST /api/v1/setup</code>). See docs/api.md.</p></body></html>",
+        "text/html; charset=utf-8");
   }
 
   Status start() {

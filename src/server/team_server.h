@@ -14,12 +14,22 @@
 
 namespace teamvl::server {
 
+// What is being served, for /v1/models and the UI.
+struct ModelInfo {
+  std::string id;           // e.g. "Qwen3-VL-2B-Instruct-Q4_K_M"
+  std::string path;
+  std::string description;  // architecture and size in one line
+  bool is_demo = false;     // random weights: say so wherever the model is shown
+  int64_t loaded_at = 0;
+};
+
 struct ServerConfig {
   HttpServerOptions http;
   int64_t session_seconds = 7 * 24 * 3600;
   scheduler::QuotaDefaults quota_defaults;
   int max_users = 4;
   std::string version = "0.1.0";
+  ModelInfo model;
 };
 
 class TeamServer {

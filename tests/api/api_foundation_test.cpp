@@ -270,6 +270,19 @@ TEST_F(ApiTest, ResourcesKeepsTheBriefsShape) {
   EXPECT_TRUE(j["memory_allocated"].is_object());
 }
 
+TEST_F(ApiTest, ModelsSaysPlainlyWhenServingTheDemoModel) {
+  Browser admin = setup_admin();
+  std::string key = create_key(admin, "openai");
+  EXPECT_EQ(http(port_, "GET", "/v1/models").status, 401);
+  Response r = with_key(port_, key, "GET", "/v1/models");
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json m = r.json()["data"][0];
+  EXPECT_EQ(m["object"], "model");
+  EXPECT_EQ(m["demo"], true);
+  EXPECT_NE(m["note"].get<std::string>().find("random-weight demo"), std::string::npos);
+  EXPECT_NE(server_->log().find("RANDOM-WEIGHT DEMO"), std::string::npos);
+}
+
 TEST_F(ApiTest, MalformedInputGetsJsonErrorsAndTheServerKeepsServing) {
   Browser admin = setup_admin();
   struct Case {

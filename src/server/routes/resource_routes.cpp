@@ -19,6 +19,21 @@ void add_resource_routes(Router& r, ServerContext& ctx) {
     return json_response(200, out);
   }));
 
+  // OpenAI-compatible model list. A demo model says so in its own entry.
+  r.add("GET", "/v1/models", authed(ctx, Access::kMember, [&ctx](HttpRequest&, Caller&) {
+    const ModelInfo& m = ctx.config.model;
+    Json entry{{"id", m.id},
+               {"object", "model"},
+               {"created", m.loaded_at},
+               {"owned_by", "teamvl"},
+               {"description", m.description},
+               {"demo", m.is_demo}};
+    if (m.is_demo)
+      entry["note"] = "random-weight demo model: answers are gibberish; start teamvl with --model and --mmproj "
+                      "pointing at a Qwen3-VL GGUF pair";
+    return json_response(200, {{"object", "list"}, {"data", Json::array({entry})}});
+  }));
+
   r.add("GET", "/api/v1/usage", authed(ctx, Access::kMember, [&ctx](HttpRequest&, Caller& c) {
     int64_t now = ctx.clock.now_unix();
     auto today = ctx.store.get_usage(c.user.id, scheduler::utc_day(now));
