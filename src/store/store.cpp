@@ -19,4 +19,17 @@ std::optional<Role> parse_role(std::string_view s) {
   return std::nullopt;
 }
 
+bool is_task_kind(std::string_view s) {
+  return s == task_kind::kChat || s == task_kind::kApi || s == task_kind::kPipeline;
+}
+
+bool is_task_state(std::string_view s) {
+  return s == task_state::kQueued || s == task_state::kRunning || is_final_task_state(s);
+}
+
+bool is_final_task_state(std::string_view s) {
+  return s == task_state::kDone || s == task_state::kFailed || s == task_state::kCancelled ||
+         s == task_state::kTimedOut;
+}
+
 }  // namespace teamvl::store

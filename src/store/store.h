@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -92,6 +93,125 @@ struct Usage {
   double compute_seconds = 0;
 };
 
+// --- tasks ---
+// A task's kind and state are stored as these names. A task moves
+// queued -> running -> one of the final states, and may go back from running
+// to queued (preemption, retry of an engine fault, restart after a crash).
+namespace task_kind {
+inline constexpr const char* kChat = "chat";
+inline constexpr const char* kApi = "api";
+inline constexpr const char* kPipeline = "pipeline";
+}  // namespace task_kind
+namespace task_state {
+inline constexpr const char* kQueued = "queued";
+inline constexpr const char* kRunning = "running";
+inline constexpr const char* kDone = "done";
+inline constexpr const char* kFailed = "failed";
+inline constexpr const char* kCancelled = "cancelled";
+inline constexpr const char* kTimedOut = "timed_out";
+}  // namespace task_state
+bool is_task_kind(std::string_view s);
+bool is_task_state(std::string_view s);
+// done | failed | cancelled | timed_out: nothing moves a task out of these.
+bool is_final_task_state(std::string_view s);
+
+// One inference (a chat turn, an API call, a pipeline step), written before
+// the request is acknowledged so that nothing accepted is lost on a restart.
+struct Task {
+  int64_t id = 0;
+  int64_t user_id = 0;
+  std::string kind = task_kind::kChat;
+  std::string state = task_state::kQueued;
+  int priority = 0;                   // class; higher runs first
+  std::string request_json;           // the whole request: messages, file ids, sampling
+  std::string result_text;
+  std::string error_code;             // empty unless failed / timed out / cancelled
+  std::string error_message;
+  int64_t input_tokens = 0;           // image tokens included
+  int64_t image_tokens = 0;
+  int64_t output_tokens = 0;
+  int attempts = 0;                   // times started (mark_task_running)
+  int max_attempts = 1;               // >= 1; retries of engine faults stop here
+  int64_t timeout_s = 0;              // 0: no limit of its own
+  std::optional<int64_t> session_id;  // chat session it answers; cleared when deleted
+  std::optional<int64_t> api_key_id;  // key that submitted it; cleared when deleted
+  std::string label;                  // short description shown in the team view
+  int64_t created_at = 0;
+  int64_t started_at = 0;             // start of the current attempt; 0 = not started
+  int64_t finished_at = 0;            // 0 = not finished
+  double compute_seconds = 0;
+};
+
+// How a task ended: what finish_task writes. Token counts and
+// compute_seconds are the task's totals over all its attempts.
+struct TaskOutcome {
+  std::string state;                  // done | failed | cancelled | timed_out
+  std::string result_text;
+  std::string error_code;
+  std::string error_message;
+  int64_t input_tokens = 0;
+  int64_t image_tokens = 0;
+  int64_t output_tokens = 0;
+  double compute_seconds = 0;
+  int64_t finished_at = 0;            // 0 = now
+};
+
+// Which tasks list_tasks returns, newest first.
+struct TaskFilter {
+  std::optional<int64_t> user_id;     // unset: every member's
+  std::vector<std::string> states;    // empty: every state
+  int limit = 100;                    // > 0
+  std::optional<int64_t> before_id;   // paging: only ids < before_id
+};
+
+// Why a running task goes back to the queue. A retry keeps the attempt it
+// used (so max_attempts bounds retries); a preemption gives it back.
+enum class RequeueReason { kRetry, kPreempted };
+
+// --- chat sessions (private per member) ---
+struct ChatSession {
+  int64_t id = 0;
+  int64_t user_id = 0;
+  std::string title;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;             // last message added or filled
+};
+
+struct ChatMessage {
+  int64_t id = 0;
+  int64_t session_id = 0;
+  std::string role;                   // system | user | assistant
+  std::string content;
+  std::vector<int64_t> file_ids;      // attached uploads, in order (may outlive the files)
+  std::optional<int64_t> task_id;     // the task answering it; cleared when deleted
+  int64_t created_at = 0;
+};
+
+// --- uploaded files: the blob is on disk under its sha256; rows hold ownership ---
+struct FileRecord {
+  int64_t id = 0;
+  int64_t user_id = 0;
+  std::string sha256;                 // 64 lowercase hex digits: the blob's name
+  std::string name;                   // as uploaded
+  std::string mime;
+  std::string kind;                   // image | pdf
+  int64_t size_bytes = 0;
+  int32_t width = 0;                  // pixels (first page for a PDF)
+  int32_t height = 0;
+  int32_t pages = 0;                  // 1 for an image
+  int64_t created_at = 0;
+};
+
+// --- parameter presets (per member; names unique per member) ---
+struct Preset {
+  int64_t id = 0;
+  int64_t user_id = 0;
+  std::string name;
+  std::string params_json;            // a JSON object of sampling parameters
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -114,8 +234,9 @@ class Store {
   // Writes every field of `user` except id/created_at (updated_at 0 = now);
   // NotFound when absent, AlreadyExists when the new username is taken.
   virtual Status update_user(const User& user) = 0;
-  // Removes the user with their sessions, keys, quota and usage (audit
-  // entries stay). NotFound when absent.
+  // Removes the user with their sessions, keys, quota, usage, tasks, chat
+  // sessions and messages, file rows and presets (audit entries stay; the
+  // caller deletes blobs no longer referenced). NotFound when absent.
   virtual Status delete_user(int64_t id) = 0;
 
   // --- first-run setup ---
@@ -180,6 +301,85 @@ class Store {
   // Rows with from_day <= day <= to_day, all members; ordered by day, user.
   virtual Result<std::vector<Usage>> list_usage(const std::string& from_day,
                                                 const std::string& to_day) = 0;
+
+  // --- tasks ---
+  // Writes a new queued task; fills id, created_at when 0, and starts it
+  // with attempts 0, no start/finish time and no result. InvalidArgument for
+  // an unknown kind, a state other than queued, max_attempts < 1, negative
+  // timeout or token counts, request_json that is not a JSON object ("" means
+  // "{}");
+  // NotFound when the user, chat session or API key does not exist.
+  virtual Result<Task> create_task(const Task& task) = 0;
+  virtual Result<Task> get_task(int64_t id) = 0;                       // NotFound
+  // Newest first. InvalidArgument for limit <= 0 or an unknown state.
+  virtual Result<std::vector<Task>> list_tasks(const TaskFilter& filter) = 0;
+  // queued -> running, attempts += 1, started_at = started_at (0 = now).
+  // Atomic: of two callers (threads or processes) exactly one succeeds; the
+  // other gets FailedPrecondition, as does any task that is not queued.
+  virtual Status mark_task_running(int64_t id, int64_t started_at) = 0;
+  // queued|running -> outcome.state (a final state, else InvalidArgument).
+  // A task is finished once: FailedPrecondition when it already was.
+  virtual Status finish_task(int64_t id, const TaskOutcome& outcome) = 0;
+  // running -> queued (started_at back to 0); FailedPrecondition otherwise.
+  virtual Status requeue_task(int64_t id, RequeueReason reason) = 0;
+  // At startup, before any engine loop runs: every running task back to
+  // queued, keeping its attempt (a task that crashed the server counts it).
+  // Returns how many. Assumes one server per database (true for SQLite).
+  virtual Result<int> requeue_interrupted_tasks() = 0;
+  // A member's queued + running tasks (for the concurrency quota).
+  virtual Result<int64_t> count_active_tasks(int64_t user_id) = 0;
+  // NotFound when absent; FailedPrecondition when the task has finished.
+  virtual Status set_task_priority(int64_t id, int priority) = 0;
+
+  // --- chat sessions and their messages ---
+  // Fills id, and created_at/updated_at when 0. NotFound when the user does
+  // not exist.
+  virtual Result<ChatSession> create_chat_session(const ChatSession& s) = 0;
+  virtual Result<ChatSession> get_chat_session(int64_t id) = 0;        // NotFound
+  // One member's sessions, most recently active first.
+  virtual Result<std::vector<ChatSession>> list_chat_sessions(int64_t user_id) = 0;
+  // Changes the title only (the order of the list stays). NotFound.
+  virtual Status rename_chat_session(int64_t id, const std::string& title) = 0;
+  // Removes the session and its messages; its tasks stay with session_id
+  // cleared. NotFound when absent.
+  virtual Status delete_chat_session(int64_t id) = 0;
+  // Appends a message (fills id, created_at when 0) and sets the session's
+  // updated_at to its time, atomically. InvalidArgument for an unknown role;
+  // NotFound when the session or task does not exist.
+  virtual Result<ChatMessage> add_chat_message(const ChatMessage& m) = 0;
+  // In the order they were added; NotFound when the session does not exist.
+  virtual Result<std::vector<ChatMessage>> list_chat_messages(int64_t session_id) = 0;
+  // Replaces a message's content (the answer, when its task ends) and
+  // touches its session's updated_at. NotFound when absent.
+  virtual Status update_chat_message_content(int64_t id, const std::string& content) = 0;
+
+  // --- uploaded files ---
+  // Fills id, and created_at when 0. Idempotent per member: when the same
+  // member already has a row for this sha256, that existing row is returned
+  // unchanged (not AlreadyExists). InvalidArgument for a sha256 that is not
+  // 64 lowercase hex digits, an unknown kind or negative sizes; NotFound
+  // when the user does not exist.
+  virtual Result<FileRecord> create_file(const FileRecord& f) = 0;
+  virtual Result<FileRecord> get_file(int64_t id) = 0;                 // NotFound
+  virtual Result<std::vector<FileRecord>> list_files(int64_t user_id) = 0;  // newest first
+  // Removes the row only; the caller deletes the blob when
+  // count_file_references says 0 (both inside in_transaction to be race-free).
+  virtual Status delete_file(int64_t id) = 0;                          // NotFound
+  // How many rows, of any member, name this blob.
+  virtual Result<int64_t> count_file_references(const std::string& sha256) = 0;
+
+  // --- parameter presets ---
+  // Fills id, and created_at/updated_at when 0. AlreadyExists when this
+  // member already has a preset of that name (other members may use it);
+  // InvalidArgument for an empty name or params_json that is not a JSON
+  // object ("" means "{}"); NotFound when the user does not exist.
+  virtual Result<Preset> create_preset(const Preset& p) = 0;
+  virtual Result<Preset> get_preset(int64_t id) = 0;                   // NotFound
+  virtual Result<std::vector<Preset>> list_presets(int64_t user_id) = 0;  // by name
+  // Writes name and params_json of preset p.id (updated_at = now); the owner
+  // and created_at stay. NotFound, AlreadyExists, InvalidArgument as above.
+  virtual Status update_preset(const Preset& p) = 0;
+  virtual Status delete_preset(int64_t id) = 0;                        // NotFound
 };
 
 // Opens (creating if needed) the SQLite database at `path` and applies

@@ -51,6 +51,13 @@ class Statement {
     return st;
   }
 
+  // Binds one parameter (1-based), for statements whose parameter count
+  // depends on the input (e.g. "IN (?, ?, ?)"). Same types as bind().
+  template <typename T>
+  Status bind_at(int index, const T& v) {
+    return bind_one(index, v);
+  }
+
   // Advances to the next row: true when a row is ready, false when done.
   Result<bool> step();
   // Steps until done, ignoring any rows.

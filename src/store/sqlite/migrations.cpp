@@ -99,6 +99,86 @@ CREATE TABLE usage_daily (
 );
 CREATE INDEX usage_daily_day ON usage_daily(day, user_id);
 )sql"},
+    {2, "tasks, chat sessions and messages, files, presets", R"sql(
+CREATE TABLE chat_sessions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  title TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX chat_sessions_user ON chat_sessions(user_id, updated_at);
+
+CREATE TABLE tasks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL CHECK (kind IN ('chat', 'api', 'pipeline')),
+  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled',
+                                       'timed_out')),
+  priority BIGINT NOT NULL DEFAULT 0,
+  request_json TEXT NOT NULL DEFAULT '{}',
+  result_text TEXT NOT NULL DEFAULT '',
+  error_code TEXT NOT NULL DEFAULT '',
+  error_message TEXT NOT NULL DEFAULT '',
+  input_tokens BIGINT NOT NULL DEFAULT 0,
+  image_tokens BIGINT NOT NULL DEFAULT 0,
+  output_tokens BIGINT NOT NULL DEFAULT 0,
+  attempts BIGINT NOT NULL DEFAULT 0,
+  max_attempts BIGINT NOT NULL DEFAULT 1 CHECK (max_attempts >= 1),
+  timeout_s BIGINT NOT NULL DEFAULT 0,
+  session_id INTEGER REFERENCES chat_sessions(id) ON DELETE SET NULL,
+  api_key_id INTEGER REFERENCES api_keys(id) ON DELETE SET NULL,
+  label TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  started_at BIGINT NOT NULL DEFAULT 0,
+  finished_at BIGINT NOT NULL DEFAULT 0,
+  compute_seconds DOUBLE PRECISION NOT NULL DEFAULT 0
+);
+CREATE INDEX tasks_user_state ON tasks(user_id, state);
+CREATE INDEX tasks_state ON tasks(state);
+CREATE INDEX tasks_session ON tasks(session_id);
+CREATE INDEX tasks_api_key ON tasks(api_key_id);
+
+-- file_ids is a JSON array of ids: a message keeps naming its attachments
+-- even after a file row is deleted.
+CREATE TABLE chat_messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  session_id INTEGER NOT NULL REFERENCES chat_sessions(id) ON DELETE CASCADE,
+  role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+  content TEXT NOT NULL DEFAULT '',
+  file_ids TEXT NOT NULL DEFAULT '[]',
+  task_id INTEGER REFERENCES tasks(id) ON DELETE SET NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX chat_messages_session ON chat_messages(session_id, id);
+CREATE INDEX chat_messages_task ON chat_messages(task_id);
+
+CREATE TABLE files (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  sha256 TEXT NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  mime TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL CHECK (kind IN ('image', 'pdf')),
+  size_bytes BIGINT NOT NULL DEFAULT 0,
+  width BIGINT NOT NULL DEFAULT 0,
+  height BIGINT NOT NULL DEFAULT 0,
+  pages BIGINT NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  UNIQUE (user_id, sha256)
+);
+CREATE INDEX files_sha256 ON files(sha256);
+
+CREATE TABLE presets (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  params_json TEXT NOT NULL DEFAULT '{}',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  UNIQUE (user_id, name)
+);
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(

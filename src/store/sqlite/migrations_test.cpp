@@ -129,5 +129,45 @@ TEST_F(MigrationsTest, StoreRefusesADatabaseFromTheFuture) {
   EXPECT_CODE(open_sqlite_store(path_, options), StatusCode::kFailedPrecondition);
 }
 
+// A database written by the first release (schema 1) is brought up to date
+// by opening it with this build, keeping its rows.
+TEST_F(MigrationsTest, UpgradesAVersionOneDatabase) {
+  path_ = dir_ + "/v1.db";
+  auto db = raw_db();
+  ASSERT_NE(db, nullptr);
+  auto v = apply_migrations(*db, sqlite_migrations().first(1), 100);
+  ASSERT_OK(v);
+  ASSERT_EQ(*v, 1);
+  EXPECT_FALSE(table_exists(*db, "tasks"));
+  ASSERT_OK(db->exec("INSERT INTO users (username, role, created_at, updated_at) "
+                     "VALUES ('old', 'member', 1, 1)"));
+  db.reset();
+
+  clock_.advance_seconds(50);
+  reopen();
+  EXPECT_EQ(store_->schema_version(), static_cast<int>(sqlite_migrations().size()));
+  auto old = store_->find_user("old");
+  ASSERT_OK(old);
+  Task t;
+  t.user_id = old->id;
+  auto task = store_->create_task(t);
+  ASSERT_OK(task);
+  ChatSession s;
+  s.user_id = old->id;
+  EXPECT_OK(store_->create_chat_session(s));
+
+  db = raw_db();
+  ASSERT_NE(db, nullptr);
+  for (const char* table : {"tasks", "chat_sessions", "chat_messages", "files", "presets"}) {
+    EXPECT_TRUE(table_exists(*db, table)) << table;
+  }
+  const auto rows = recorded(*db);
+  ASSERT_GE(rows.size(), 2u);
+  EXPECT_EQ(rows[0].first, 1);
+  EXPECT_EQ(rows[0].second, 100);  // version 1 kept its original time
+  EXPECT_EQ(rows[1].first, 2);
+  EXPECT_EQ(rows[1].second, clock_.now_unix());
+}
+
 }  // namespace
 }  // namespace teamvl::store::sqlite

@@ -1,5 +1,8 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <nlohmann/json.hpp>
+
+#include <cctype>
 #include <utility>
 
 #include "store/sqlite/migrations.h"
@@ -37,6 +40,14 @@ int SqliteStore::schema_version() { return schema_version_; }
 Status with_message(Status st, StatusCode code, const std::string& message) {
   if (st.code() == code) return Status(code, message);
   return st;
+}
+
+Status check_json_object(const std::string& json, const std::string& what) {
+  size_t i = 0;
+  while (i < json.size() && std::isspace(static_cast<unsigned char>(json[i]))) ++i;
+  // A valid JSON text that starts with '{' is exactly one object.
+  if (i < json.size() && json[i] == '{' && nlohmann::json::accept(json)) return Status::Ok();
+  return Status::InvalidArgument(what + " must be a JSON object");
 }
 
 }  // namespace sqlite

@@ -4,7 +4,8 @@
 // transaction and other threads wait. Other processes on the same file wait
 // through SQLite's busy timeout. The methods are split by entity across
 // users.cpp, sessions.cpp, api_keys.cpp, quotas.cpp, settings.cpp,
-// audit.cpp and usage.cpp; adding an entity is a migration plus such a file.
+// audit.cpp, usage.cpp, tasks.cpp, chat_sessions.cpp, files.cpp and
+// presets.cpp; adding an entity is a migration plus such a file.
 #pragma once
 
 #include <memory>
@@ -77,6 +78,37 @@ class SqliteStore final : public Store {
   Result<std::vector<Usage>> list_usage(const std::string& from_day,
                                         const std::string& to_day) override;
 
+  Result<Task> create_task(const Task& task) override;
+  Result<Task> get_task(int64_t id) override;
+  Result<std::vector<Task>> list_tasks(const TaskFilter& filter) override;
+  Status mark_task_running(int64_t id, int64_t started_at) override;
+  Status finish_task(int64_t id, const TaskOutcome& outcome) override;
+  Status requeue_task(int64_t id, RequeueReason reason) override;
+  Result<int> requeue_interrupted_tasks() override;
+  Result<int64_t> count_active_tasks(int64_t user_id) override;
+  Status set_task_priority(int64_t id, int priority) override;
+
+  Result<ChatSession> create_chat_session(const ChatSession& s) override;
+  Result<ChatSession> get_chat_session(int64_t id) override;
+  Result<std::vector<ChatSession>> list_chat_sessions(int64_t user_id) override;
+  Status rename_chat_session(int64_t id, const std::string& title) override;
+  Status delete_chat_session(int64_t id) override;
+  Result<ChatMessage> add_chat_message(const ChatMessage& m) override;
+  Result<std::vector<ChatMessage>> list_chat_messages(int64_t session_id) override;
+  Status update_chat_message_content(int64_t id, const std::string& content) override;
+
+  Result<FileRecord> create_file(const FileRecord& f) override;
+  Result<FileRecord> get_file(int64_t id) override;
+  Result<std::vector<FileRecord>> list_files(int64_t user_id) override;
+  Status delete_file(int64_t id) override;
+  Result<int64_t> count_file_references(const std::string& sha256) override;
+
+  Result<Preset> create_preset(const Preset& p) override;
+  Result<Preset> get_preset(int64_t id) override;
+  Result<std::vector<Preset>> list_presets(int64_t user_id) override;
+  Status update_preset(const Preset& p) override;
+  Status delete_preset(int64_t id) override;
+
  private:
   using Lock = std::lock_guard<std::recursive_mutex>;
   int64_t now() const { return clock_.now_unix(); }
@@ -90,5 +122,9 @@ class SqliteStore final : public Store {
 // Replaces the message of a NotFound/AlreadyExists status with one that
 // names the row, leaving other statuses as they are.
 Status with_message(Status st, StatusCode code, const std::string& message);
+
+// InvalidArgument unless `json` is one JSON object ("what" names the field).
+// Shared by the entities that keep JSON documents.
+Status check_json_object(const std::string& json, const std::string& what);
 
 }  // namespace teamvl::store::sqlite
