@@ -48,6 +48,10 @@ server::ServerConfig server_config_from(const Settings& s) {
   c.http.static_dir = find_web_dir(s);
   c.session_seconds = s.integer("session_hours") * 3600;
   c.max_users = static_cast<int>(s.integer("max_users"));
+  c.data_dir = s.str("data_dir");
+  c.task_timeout_s = s.integer("task_timeout");
+  c.policy = *scheduler::parse_policy(s.str("scheduler"));
+  c.max_image_side = static_cast<int>(s.integer("max_image_side"));
   c.quota_defaults.inferences_per_day = s.integer("quota_inferences_per_day");
   c.quota_defaults.tokens_per_day = s.integer("quota_tokens_per_day");
   c.quota_defaults.max_concurrent = s.integer("quota_max_concurrent");
@@ -102,7 +106,7 @@ int run_serve(std::vector<std::string> args) {
   config.model.loaded_at = Clock::real().now_unix();
   if (config.http.static_dir.empty())
     log_info("serve", "no built web UI found (web/dist); serving the API only");
-  auto server = server::start_team_server(config, **store, Clock::real());
+  auto server = server::start_team_server(config, **store, Clock::real(), **engine);
   if (!server.ok()) {
     log_error("serve", server.status().to_string());
     return 1;

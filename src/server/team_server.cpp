@@ -2,20 +2,43 @@
 
 #include "base/log.h"
 #include "server/auth/crypto.h"
+#include "scheduler/engine_loop.h"
 #include "server/routes/context.h"
+#include "server/tasks/task_service.h"
+#include "server/tasks/team_events.h"
 
 namespace teamvl::server {
 namespace {
 
 class TeamServerImpl : public TeamServer {
  public:
-  TeamServerImpl(const ServerConfig& config, store::Store& store, const Clock& clock)
+  TeamServerImpl(const ServerConfig& config, store::Store& store, const Clock& clock, engine::Engine& engine)
       : ctx_(config, store, clock) {
+    scheduler::EngineLoopOptions lo;
+    lo.policy = config.policy;
+    lo.max_users = config.max_users;
+    lo.default_limits.max_concurrent = config.quota_defaults.max_concurrent;
+    lo.default_limits.budget_bytes = static_cast<int64_t>(config.quota_defaults.memory_budget_gib * (1LL << 30));
+    lo.clock = &clock;
+    loop_ = std::make_unique<scheduler::EngineLoop>(engine, lo);
+    TaskServiceConfig tc;
+    tc.quota_defaults = config.quota_defaults;
+    tc.default_timeout_s = config.task_timeout_s;
+    tasks_ = std::make_unique<TaskService>(store, engine, *loop_, clock, tc);
+    ctx_.loop = loop_.get();
+    ctx_.tasks = tasks_.get();
+    team_events_ = std::make_unique<TeamEvents>([this] { return team_view_json(ctx_).dump(); });
+    ctx_.team_events = team_events_.get();
     add_setup_routes(router_, ctx_);
     add_auth_routes(router_, ctx_);
     add_key_routes(router_, ctx_);
     add_admin_routes(router_, ctx_);
     add_resource_routes(router_, ctx_);
+    add_chat_session_routes(router_, ctx_);
+    add_preset_routes(router_, ctx_);
+    add_file_routes(router_, ctx_);
+    add_task_routes(router_, ctx_);
+    add_openai_routes(router_, ctx_);
     if (config.http.static_dir.empty()) router_.add("GET", "/", [this](HttpRequest&) { return landing_page(); });
   }
 
@@ -34,6 +57,8 @@ class TeamServerImpl : public TeamServer {
   Status start() {
     TEAMVL_RETURN_IF_ERROR(init_crypto());
     TEAMVL_ASSIGN_OR_RETURN(bool done, ctx_.store.setup_done());
+    loop_->start();
+    TEAMVL_RETURN_IF_ERROR(tasks_->recover());
     std::string error;
     http_ = start_http_server(ctx_.config.http, router_, &error);
     if (!http_) return Status::Unavailable(error);
@@ -51,7 +76,10 @@ class TeamServerImpl : public TeamServer {
 
   int port() const override { return http_->port(); }
   void shutdown(int grace_s) override {
+    team_events_->stop();
     if (http_) http_->shutdown(grace_s);
+    // Tasks still queued or running stay so in the store: the next start runs them.
+    loop_->stop();
   }
   std::string setup_token() const override {
     std::lock_guard<std::mutex> lock(ctx_.setup_mu);
@@ -60,6 +88,9 @@ class TeamServerImpl : public TeamServer {
 
  private:
   ServerContext ctx_;
+  std::unique_ptr<scheduler::EngineLoop> loop_;
+  std::unique_ptr<TaskService> tasks_;
+  std::unique_ptr<TeamEvents> team_events_;
   Router router_;
   std::unique_ptr<HttpServer> http_;
 };
@@ -67,8 +98,8 @@ class TeamServerImpl : public TeamServer {
 }  // namespace
 
 Result<std::unique_ptr<TeamServer>> start_team_server(const ServerConfig& config, store::Store& store,
-                                                      const Clock& clock) {
-  auto server = std::make_unique<TeamServerImpl>(config, store, clock);
+                                                      const Clock& clock, engine::Engine& engine) {
+  auto server = std::make_unique<TeamServerImpl>(config, store, clock, engine);
   TEAMVL_RETURN_IF_ERROR(server->start());
   return std::unique_ptr<TeamServer>(std::move(server));
 }

@@ -8,6 +8,8 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "engine/engine.h"
+#include "scheduler/fair_queue.h"
 #include "scheduler/quotas.h"
 #include "server/http/http.h"
 #include "store/store.h"
@@ -28,8 +30,13 @@ struct ServerConfig {
   int64_t session_seconds = 7 * 24 * 3600;
   scheduler::QuotaDefaults quota_defaults;
   int max_users = 4;
+  std::string data_dir;        // uploads live in <data_dir>/files
+  int64_t max_image_pixels = 50'000'000;
+  int max_image_side = 768;
   std::string version = "0.1.0";
   ModelInfo model;
+  scheduler::QueuePolicy policy = scheduler::QueuePolicy::kFair;
+  int64_t task_timeout_s = 1800;
 };
 
 class TeamServer {
@@ -42,9 +49,11 @@ class TeamServer {
   virtual std::string setup_token() const = 0;
 };
 
-// Starts serving. `store` and `clock` must outlive the server. While setup is
+// Starts serving: queues again the tasks a previous run left, starts the
+// engine loop over `engine`, then the HTTP server. `store`, `clock` and
+// `engine` must outlive the server. While setup is
 // open, a setup token is generated and logged with the URL to use.
 Result<std::unique_ptr<TeamServer>> start_team_server(const ServerConfig& config, store::Store& store,
-                                                      const Clock& clock);
+                                                      const Clock& clock, engine::Engine& engine);
 
 }  // namespace teamvl::server

@@ -284,6 +284,51 @@ Response http(int port, const std::string& method, const std::string& path, cons
   return parse_response(raw);
 }
 
+std::vector<SseEvent> read_sse(int port, const std::string& path, const std::map<std::string, std::string>& headers,
+                               int timeout_s, int* status, const std::string& method, const std::string& body) {
+  std::vector<SseEvent> events;
+  int fd = connect_loopback(port);
+  if (fd < 0) return events;
+  timeval tv{timeout_s, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nConnection: close\r\n";
+  for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+  if (!body.empty()) req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  send_all(fd, req);
+  std::string raw = read_all(fd);
+  close(fd);
+  auto head_end = raw.find("\r\n\r\n");
+  if (head_end == std::string::npos) return events;
+  if (status && raw.size() >= 12) *status = std::stoi(raw.substr(9, 3));
+  std::string rest = raw.substr(head_end + 4);
+  SseEvent cur;
+  bool any = false;
+  size_t pos = 0;
+  while (pos < rest.size()) {
+    size_t nl = rest.find('\n', pos);
+    if (nl == std::string::npos) break;
+    std::string line = rest.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (line.empty()) {
+      if (any) events.push_back(cur);
+      cur = SseEvent();
+      any = false;
+      continue;
+    }
+    if (line[0] == ':') continue;
+    auto colon = line.find(':');
+    std::string field = line.substr(0, colon);
+    std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
+    if (!value.empty() && value[0] == ' ') value.erase(0, 1);
+    any = true;
+    if (field == "id") cur.id = value;
+    else if (field == "event") cur.event = value;
+    else if (field == "data") cur.data += (cur.data.empty() ? "" : "\n") + value;
+  }
+  return events;
+}
+
 Response Browser::get(const std::string& path) const {
   return http(port, "GET", path, "", {{"Cookie", cookie}});
 }

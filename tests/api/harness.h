@@ -91,6 +91,15 @@ struct Browser {
 // Signs in; on failure the returned Browser has an empty cookie.
 Browser login(int port, const std::string& username, const std::string& password, Response* out = nullptr);
 
+struct SseEvent {
+  std::string id, event, data;
+};
+// GETs an event stream and reads it until the server ends it (or timeout_s).
+// Also returns the response status through *status when given.
+std::vector<SseEvent> read_sse(int port, const std::string& path, const std::map<std::string, std::string>& headers,
+                               int timeout_s = 60, int* status = nullptr, const std::string& method = "GET",
+                               const std::string& body = "");
+
 // Requests with a bearer key.
 Response with_key(int port, const std::string& key, const std::string& method, const std::string& path,
                   const Json& body = Json());

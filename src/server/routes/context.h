@@ -11,7 +11,15 @@
 #include "server/json_io.h"
 #include "server/team_server.h"
 
+namespace teamvl::scheduler {
+class EngineLoop;
+struct QuotaDenial;
+}  // namespace teamvl::scheduler
+
 namespace teamvl::server {
+
+class TaskService;
+class TeamEvents;
 
 struct ServerContext {
   ServerContext(const ServerConfig& c, store::Store& s, const Clock& clk)
@@ -22,6 +30,11 @@ struct ServerContext {
   const Clock& clock;
   Authenticator auth;
   LoginThrottle throttle;
+
+  // The engine side, set once before serving (owned by TeamServer).
+  scheduler::EngineLoop* loop = nullptr;
+  TaskService* tasks = nullptr;
+  TeamEvents* team_events = nullptr;
 
   mutable std::mutex setup_mu;
   std::string setup_token;  // guarded by setup_mu; empty once setup is done
@@ -58,5 +71,15 @@ void add_auth_routes(Router& r, ServerContext& ctx);
 void add_key_routes(Router& r, ServerContext& ctx);
 void add_admin_routes(Router& r, ServerContext& ctx);
 void add_resource_routes(Router& r, ServerContext& ctx);
+void add_chat_session_routes(Router& r, ServerContext& ctx);
+void add_preset_routes(Router& r, ServerContext& ctx);
+void add_file_routes(Router& r, ServerContext& ctx);
+void add_task_routes(Router& r, ServerContext& ctx);
+void add_openai_routes(Router& r, ServerContext& ctx);
+
+// 429 quota_exceeded with limit, used, resets_at and Retry-After.
+HttpResponse quota_denied_response(const scheduler::QuotaDenial& d, int64_t now);
+// The live team view (what GET /api/v1/queue/team answers).
+Json team_view_json(ServerContext& ctx);
 
 }  // namespace teamvl::server

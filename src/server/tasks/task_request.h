@@ -1,0 +1,44 @@
+// What a member asks the engine to do, validated and in one shape for the
+// task API, the OpenAI API and pipelines. Stored as JSON in the task row so a
+// restart can run it again.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "engine/sampler/sampler.h"
+#include "server/json_io.h"
+
+namespace teamvl::server {
+
+struct TaskMessage {
+  std::string role;     // system | user | assistant
+  std::string content;
+};
+
+struct TaskRequest {
+  std::vector<TaskMessage> messages;
+  engine::SamplingParams sampling;
+  int32_t max_tokens = 512;
+  std::vector<std::string> stop;
+  std::optional<int64_t> session_id;   // chat session the answer is added to
+  std::optional<int> priority;         // 0..3; default: the member's ceiling
+  std::optional<int64_t> timeout_s;    // default: the task_timeout setting
+  std::string label;                   // shown in the team view
+
+  Json to_json() const;
+};
+
+// Reads {"messages":[{"role","content"}...] | "prompt": "...", "params":{...},
+// "session_id", "priority", "timeout_s", "label"}. Errors name the field.
+Result<TaskRequest> parse_task_request(const Json& body);
+
+// Sampling fields shared with presets and the OpenAI API: temperature, top_p,
+// top_k, min_p, max_tokens, seed, stop, repetition_penalty, presence_penalty,
+// frequency_penalty. Only the fields present change `req`.
+Status apply_params(const Json& params, TaskRequest* req);
+
+}  // namespace teamvl::server

@@ -1,0 +1,71 @@
+// Tasks end to end: a request is checked against the member's quota and
+// memory budget, written to the store (so it survives a crash) and only then
+// handed to the engine loop; the loop's callbacks stream into the task's
+// channel and the final state, usage and chat message are written in one
+// transaction. On start, tasks a crash interrupted are queued again.
+// Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "base/clock.h"
+#include "engine/engine.h"
+#include "scheduler/engine_loop.h"
+#include "scheduler/quotas.h"
+#include "server/tasks/task_channel.h"
+#include "server/tasks/task_request.h"
+#include "store/store.h"
+
+namespace teamvl::server {
+
+struct TaskServiceConfig {
+  scheduler::QuotaDefaults quota_defaults;
+  int64_t default_timeout_s = 1800;
+  int max_attempts = 2;  // engine faults are retried once; user errors never
+};
+
+class TaskService {
+ public:
+  // All references must outlive the service.
+  TaskService(store::Store& store, engine::Engine& engine, scheduler::EngineLoop& loop, const Clock& clock,
+              TaskServiceConfig config);
+
+  // Queues again what a crash or kill interrupted. Call once before serving.
+  Status recover();
+
+  // Accepts a task for `user`. When a quota refuses it, returns
+  // ResourceExhausted and fills *denial.
+  Result<store::Task> submit(const store::User& user, std::optional<int64_t> api_key_id, const std::string& kind,
+                             TaskRequest request, std::optional<scheduler::QuotaDenial>* denial);
+  // Cancels a queued or running task; its memory is free when this returns.
+  Status cancel(int64_t task_id);
+  // The live channel of a task accepted since this process started, or null.
+  std::shared_ptr<TaskChannel> channel(int64_t task_id);
+
+  // The member's limits in the engine loop (after a quota change).
+  void refresh_limits(int64_t user_id);
+
+ private:
+  Result<engine::Prompt> build_prompt(const TaskRequest& req) const;
+  Status enqueue(const store::Task& task, const TaskRequest& req, int64_t prompt_tokens, engine::Prompt prompt);
+  scheduler::Listener listener_for(int64_t task_id, std::optional<int64_t> session_id,
+                                   std::shared_ptr<TaskChannel> ch);
+  void finish(int64_t task_id, std::optional<int64_t> session_id, const scheduler::TaskResult& r,
+              const std::shared_ptr<TaskChannel>& ch);
+  scheduler::MemberLimits limits_for(int64_t user_id);
+  std::shared_ptr<TaskChannel> new_channel(int64_t task_id);
+
+  store::Store& store_;
+  engine::Engine& engine_;
+  scheduler::EngineLoop& loop_;
+  const Clock& clock_;
+  const TaskServiceConfig config_;
+
+  std::mutex mu_;
+  std::map<int64_t, std::shared_ptr<TaskChannel>> channels_;  // guarded by mu_; newest kept
+};
+
+}  // namespace teamvl::server
