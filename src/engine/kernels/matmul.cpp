@@ -65,10 +65,12 @@ void fill_nan(float* y, int64_t n_tokens, int64_t rows, int64_t ldy) {
   }
 }
 
-// Rows per task: small enough for ~4 tasks per thread, a multiple of 16.
+// Rows per task, a multiple of 16: about 4 tasks per thread, or 8 for a few
+// tokens (decode: one product takes tens of microseconds, and the threads
+// wait for the slowest at its end, so smaller last tasks matter).
 int64_t row_chunk(int64_t rows, int64_t n_tokens, int threads) {
   const int64_t token_chunks = n_tokens > 64 ? (n_tokens + 63) / 64 : 1;
-  const int64_t want_tasks = 4 * static_cast<int64_t>(threads);
+  const int64_t want_tasks = (n_tokens <= 4 ? 8 : 4) * static_cast<int64_t>(threads);
   int64_t per_token_chunk = std::max<int64_t>(1, want_tasks / token_chunks);
   int64_t rc = (rows + per_token_chunk - 1) / per_token_chunk;
   rc = std::clamp<int64_t>(rc, 16, n_tokens > 64 ? 128 : 1024);

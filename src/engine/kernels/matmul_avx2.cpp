@@ -66,8 +66,8 @@ struct FloatKernel {
   }
 
   template <int NR, int NT>
-  static void tile(const WeightView& w, const PreparedAct& a, int64_t r0, int64_t t0, float* y,
-                   int64_t ldy) {
+  [[gnu::always_inline]] static void tile(const WeightView& w, const PreparedAct& a, int64_t r0,
+                                          int64_t t0, float* y, int64_t ldy) {
     const Elem* wr[NR];
     TEAMVL_UNROLL
     for (int r = 0; r < NR; ++r) wr[r] = reinterpret_cast<const Elem*>(weight_row(w, r0 + r));
@@ -135,8 +135,8 @@ struct Q8Family {
     }
   }
   template <int NR, int NT>
-  static void tile(const WeightView& w, const PreparedAct& a, int64_t r0, int64_t t0, float* y,
-                   int64_t ldy) {
+  [[gnu::always_inline]] static void tile(const WeightView& w, const PreparedAct& a, int64_t r0,
+                                          int64_t t0, float* y, int64_t ldy) {
     const Block* wb[NR];
     TEAMVL_UNROLL
     for (int r = 0; r < NR; ++r) wb[r] = reinterpret_cast<const Block*>(weight_row(w, r0 + r));
@@ -177,8 +177,8 @@ struct QkAsymKernel {
   static constexpr int kQsOffset = kFive ? 48 : 16;
 
   template <int NR, int NT>
-  static void tile(const WeightView& w, const PreparedAct& a, int64_t r0, int64_t t0, float* y,
-                   int64_t ldy) {
+  [[gnu::always_inline]] static void tile(const WeightView& w, const PreparedAct& a, int64_t r0,
+                                          int64_t t0, float* y, int64_t ldy) {
     const uint8_t* wr[NR];
     TEAMVL_UNROLL
     for (int r = 0; r < NR; ++r) wr[r] = weight_row(w, r0 + r);
@@ -256,8 +256,8 @@ struct QkAsymKernel {
 struct Q6KKernel {
   static constexpr int kR = 2, kT = 4;
   template <int NR, int NT>
-  static void tile(const WeightView& w, const PreparedAct& a, int64_t r0, int64_t t0, float* y,
-                   int64_t ldy) {
+  [[gnu::always_inline]] static void tile(const WeightView& w, const PreparedAct& a, int64_t r0,
+                                          int64_t t0, float* y, int64_t ldy) {
     const BlockQ6_K* wb[NR];
     TEAMVL_UNROLL
     for (int r = 0; r < NR; ++r) wb[r] = reinterpret_cast<const BlockQ6_K*>(weight_row(w, r0 + r));

@@ -40,6 +40,23 @@ inline void zero_tile(__m512 (&acc)[NR][NT]) {
   }
 }
 
+// Decode reads each weight once, so it runs at memory speed only if loads are
+// in flight while the previous blocks are computed: prefetch the bytes of one
+// block (the same block of the rows one tile ahead, which come next in memory).
+template <size_t kBytes>
+[[gnu::always_inline]] inline void prefetch_block(const void* p) {
+  const char* c = static_cast<const char*>(p);
+  TEAMVL_UNROLL
+  for (size_t o = 0; o < kBytes; o += 64) _mm_prefetch(c + o, _MM_HINT_T0);
+}
+
+// Start of row r of a quantized weight whose blocks hold kElems elements in
+// kBytes bytes (inline: row_bytes() is a call, and tiles are small).
+template <size_t kBytes, int kElems>
+[[gnu::always_inline]] inline const uint8_t* block_row(const WeightView& w, int64_t r) {
+  return static_cast<const uint8_t*>(w.data) + static_cast<size_t>(r) * (static_cast<size_t>(w.cols) / kElems * kBytes);
+}
+
 inline __mmask16 tail_mask16(int64_t n) { return static_cast<__mmask16>((1u << n) - 1); }
 inline __mmask32 tail_mask32(int64_t n) {
   return static_cast<__mmask32>(n >= 32 ? 0xffffffffu : (1u << n) - 1);
@@ -66,12 +83,12 @@ struct FloatKernel {
     }
   }
   template <int NR, int NT>
-  static void tile(const WeightView& w, const PreparedAct& a, int64_t r0, int64_t t0, float* y,
-                   int64_t ldy) {
+  [[gnu::always_inline]] static void tile(const WeightView& w, const PreparedAct& a, int64_t r0,
+                                          int64_t t0, float* y, int64_t ldy) {
     const void* wr[NR];
     const float* xt[NT];
     TEAMVL_UNROLL
-    for (int r = 0; r < NR; ++r) wr[r] = weight_row(w, r0 + r);
+    for (int r = 0; r < NR; ++r) wr[r] = block_row<kHalf ? 2 : 4, 1>(w, r0 + r);
     TEAMVL_UNROLL
     for (int t = 0; t < NT; ++t) xt[t] = a.f32 + (t0 + t) * a.cols;
     __m512 acc[NR][NT];
@@ -111,12 +128,12 @@ struct FloatKernel {
 struct Bf16DotKernel {
   static constexpr int kR = 4, kT = 4;
   template <int NR, int NT>
-  static void tile(const WeightView& w, const PreparedAct& a, int64_t r0, int64_t t0, float* y,
-                   int64_t ldy) {
+  [[gnu::always_inline]] static void tile(const WeightView& w, const PreparedAct& a, int64_t r0,
+                                          int64_t t0, float* y, int64_t ldy) {
     const uint16_t* wr[NR];
     const uint16_t* xt[NT];
     TEAMVL_UNROLL
-    for (int r = 0; r < NR; ++r) wr[r] = reinterpret_cast<const uint16_t*>(weight_row(w, r0 + r));
+    for (int r = 0; r < NR; ++r) wr[r] = reinterpret_cast<const uint16_t*>(block_row<2, 1>(w, r0 + r));
     TEAMVL_UNROLL
     for (int t = 0; t < NT; ++t) xt[t] = a.bf16 + (t0 + t) * a.cols;
     __m512 acc[NR][NT];
@@ -147,12 +164,12 @@ struct Bf16FmaKernel {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
   }
   template <int NR, int NT>
-  static void tile(const WeightView& w, const PreparedAct& a, int64_t r0, int64_t t0, float* y,
-                   int64_t ldy) {
+  [[gnu::always_inline]] static void tile(const WeightView& w, const PreparedAct& a, int64_t r0,
+                                          int64_t t0, float* y, int64_t ldy) {
     const uint16_t* wr[NR];
     const uint16_t* xt[NT];
     TEAMVL_UNROLL
-    for (int r = 0; r < NR; ++r) wr[r] = reinterpret_cast<const uint16_t*>(weight_row(w, r0 + r));
+    for (int r = 0; r < NR; ++r) wr[r] = reinterpret_cast<const uint16_t*>(block_row<2, 1>(w, r0 + r));
     TEAMVL_UNROLL
     for (int t = 0; t < NT; ++t) xt[t] = a.bf16 + (t0 + t) * a.cols;
     __m512 acc[NR][NT];
@@ -225,13 +242,13 @@ struct Q8Family {
 
   static constexpr int kR = 2, kT = 4;
   template <int NR, int NT>
-  static void tile(const WeightView& w, const PreparedAct& a, int64_t r0, int64_t t0, float* y,
-                   int64_t ldy) {
+  [[gnu::always_inline]] static void tile(const WeightView& w, const PreparedAct& a, int64_t r0,
+                                          int64_t t0, float* y, int64_t ldy) {
     const Block* wb[NR];
     const uint8_t* xq[NT];
     const float* xd[NT];
     TEAMVL_UNROLL
-    for (int r = 0; r < NR; ++r) wb[r] = reinterpret_cast<const Block*>(weight_row(w, r0 + r));
+    for (int r = 0; r < NR; ++r) wb[r] = reinterpret_cast<const Block*>(block_row<sizeof(Block), kQK>(w, r0 + r));
     TEAMVL_UNROLL
     for (int t = 0; t < NT; ++t) {
       xq[t] = reinterpret_cast<const uint8_t*>(a.qs_row(t0 + t));
@@ -241,8 +258,11 @@ struct Q8Family {
     zero_tile(acc);
     const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
     const int64_t nb = a.cols / kQK;
+    const int64_t ahead = NR * nb;  // blocks: the same blocks, next tile
     int64_t b = 0;
     for (; b + 2 <= nb; b += 2) {
+      TEAMVL_UNROLL
+      for (int r = 0; r < NR; ++r) prefetch_block<2 * sizeof(Block)>(wb[r] + ahead + b);
       __m512i wv[NR], corr[NR];
       __m512 wd[NR];
       TEAMVL_UNROLL
@@ -299,22 +319,35 @@ inline __m512i idx4x4(int s) {
                           s + 1, s + 1, s, s, s, s);
 }
 
-// Q4_K/Q5_K header -> lanes 0-7: d*sc[j], lanes 8-15: dmin*m[j].
-inline __m512 k4_scales(const uint8_t* blk) {
-  // Header dwords [d|dmin, u0, u1, u2] -> [sc 0-3, sc 4-7, m 0-3, m 4-7]:
-  //   sc_lo = u0 & 0x3f..., sc_hi = (u2 & 0x0f...) | ((u0 >> 6) & 0x03...) << 4
-  //   m_lo  = u1 & 0x3f..., m_hi  = ((u2 >> 4) & 0x0f...) | ((u1 >> 6) & 0x03...) << 4
-  const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk));
-  const __m128i a = _mm_srlv_epi32(_mm_shuffle_epi32(h, _MM_SHUFFLE(3, 2, 3, 1)), _mm_set_epi32(4, 0, 0, 0));
-  const __m128i lo = _mm_and_si128(a, _mm_set_epi32(0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f));
-  const __m128i b = _mm_srli_epi32(_mm_shuffle_epi32(h, _MM_SHUFFLE(2, 2, 1, 1)), 6);
-  const __m128i hi = _mm_slli_epi32(_mm_and_si128(b, _mm_set_epi32(0x03030303, 0, 0x03030303, 0)), 4);
-  const __m512 sm = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_or_si128(lo, hi)));
-  return _mm512_mul_ps(sm, spread2(_mm_cvtph_ps(h)));  // lanes 0-7 * d, 8-15 * dmin
+// Headers of two Q4_K/Q5_K blocks, one per 128-bit lane (dwords [d|dmin, u0,
+// u1, u2]) -> per lane the 6-bit values as bytes [sc 0-7, m 0-7]:
+//   sc 0-3 = u0 & 0x3f..., sc 4-7 = (u2 & 0x0f...) | ((u0 >> 6) & 0x03...) << 4
+//   m 0-3  = u1 & 0x3f..., m 4-7  = ((u2 >> 4) & 0x0f...) | ((u1 >> 6) & 0x03...) << 4
+inline __m256i k4_scale_bytes(__m256i h) {
+  const __m256i a = _mm256_srlv_epi32(_mm256_shuffle_epi32(h, _MM_SHUFFLE(3, 2, 3, 1)),
+                                      _mm256_set_epi32(4, 0, 0, 0, 4, 0, 0, 0));
+  const __m256i lo = _mm256_and_si256(a, _mm256_set_epi32(0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f,
+                                                          0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f));
+  const __m256i b = _mm256_srli_epi32(_mm256_shuffle_epi32(h, _MM_SHUFFLE(2, 2, 1, 1)), 6);
+  const __m256i hi = _mm256_slli_epi32(
+      _mm256_and_si256(b, _mm256_set_epi32(0x03030303, 0, 0x03030303, 0, 0x03030303, 0, 0x03030303, 0)), 4);
+  return _mm256_or_si256(lo, hi);
+}
+
+// Word indices for vpermw: words 0-15 take word a + off, words 16-31 word b + off.
+inline __m512i widx16x2(int a, int b, int off) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<int16_t>(a + off))),
+                            _mm256_set1_epi16(static_cast<int16_t>(b + off)), 1);
 }
 
 // Q4_K (kFive = false) and Q5_K (kFive = true). Activations are interleaved so
-// that quarter q of the 64-byte weight loads matches x bytes [64q, 64q + 64).
+// that quarter q of the 64-byte weight loads matches x bytes [64q, 64q + 64),
+// whose two halves belong to groups (0,2), (1,3), (4,6), (5,7) for q = 0..3.
+// Per block, in integers: vpmaddubsw (q * x pairs, int16) then vpdpwssd with
+// the 6-bit group scales gives sum_j sc[j] * (q . x)_j exactly; one multiply by
+// d * dx makes it a float. The mins part, dmin * dx * sum_j m[j] * (sum of x
+// over group j), is done in floats. The header decoding is shared by the two
+// rows of a tile (one 256-bit pass for both).
 template <bool kFive>
 struct QkAsymKernel {
   static constexpr int kR = 2, kT = 4;
@@ -322,14 +355,15 @@ struct QkAsymKernel {
   static constexpr int kQsOffset = kFive ? 48 : 16;
 
   template <int NR, int NT>
-  static void tile(const WeightView& w, const PreparedAct& a, int64_t r0, int64_t t0, float* y,
-                   int64_t ldy) {
+  [[gnu::always_inline]] static void tile(const WeightView& w, const PreparedAct& a, int64_t r0,
+                                          int64_t t0, float* y, int64_t ldy) {
+    static_assert(NR <= 2, "the header decoding handles two rows");
     const uint8_t* wr[NR];
     const int8_t* xq[NT];
     const float* xd[NT];
     const float* xs[NT];
     TEAMVL_UNROLL
-    for (int r = 0; r < NR; ++r) wr[r] = weight_row(w, r0 + r);
+    for (int r = 0; r < NR; ++r) wr[r] = block_row<kBytes, kQKK>(w, r0 + r);
     TEAMVL_UNROLL
     for (int t = 0; t < NT; ++t) {
       xq[t] = a.qs_row(t0 + t);
@@ -337,35 +371,62 @@ struct QkAsymKernel {
       xs[t] = a.aux_row(t0 + t);
     }
     const __m512i m4 = _mm512_set1_epi8(0x0F);
-    const __m512i idx[4] = {idx8x2(0, 2), idx8x2(1, 3), idx8x2(4, 6), idx8x2(5, 7)};
+    // Scale words for quarter q of row r (row r's 16 words start at 16 r).
+    __m512i widx[NR][4];
+    TEAMVL_UNROLL
+    for (int r = 0; r < NR; ++r) {
+      widx[r][0] = widx16x2(0, 2, 16 * r);
+      widx[r][1] = widx16x2(1, 3, 16 * r);
+      widx[r][2] = widx16x2(4, 6, 16 * r);
+      widx[r][3] = widx16x2(5, 7, 16 * r);
+    }
     // Bits of qh that give the fifth bit of quarter q: low half / high half bytes.
     const __m512i hbit[4] = {
         _mm512_inserti64x4(_mm512_set1_epi8(0x01), _mm256_set1_epi8(0x04), 1),
         _mm512_inserti64x4(_mm512_set1_epi8(0x02), _mm256_set1_epi8(0x08), 1),
         _mm512_inserti64x4(_mm512_set1_epi8(0x10), _mm256_set1_epi8(0x40), 1),
         _mm512_inserti64x4(_mm512_set1_epi8(0x20), _mm256_set1_epi8(static_cast<char>(0x80)), 1)};
+    // dmin of row 0 in lanes 0-7, of row 1 in lanes 8-15 (from [d0, dmin0, d1, dmin1]).
+    const __m512i dmin_idx = _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+    constexpr __mmask16 kRowLanes[2] = {0x00FF, 0xFF00};
     __m512 acc[NR][NT];
     zero_tile(acc);
     const int64_t nb = a.cols / kQKK;
+    const size_t ahead = NR * static_cast<size_t>(nb) * kBytes;  // the same block, next tile
     for (int64_t b = 0; b < nb; ++b) {
-      __m512 sm[NR];
+      TEAMVL_UNROLL
+      for (int r = 0; r < NR; ++r) prefetch_block<kBytes>(wr[r] + ahead + b * kBytes);
+      // Both rows' headers: scale words, d, and dmin * m as floats.
+      const __m128i h0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wr[0] + b * kBytes));
+      const __m256i h = NR == 2 ? _mm256_inserti128_si256(_mm256_castsi128_si256(h0),
+                                                          _mm_loadu_si128(reinterpret_cast<const __m128i*>(
+                                                              wr[NR - 1] + b * kBytes)),
+                                                          1)
+                                : _mm256_zextsi128_si256(h0);
+      const __m256i sb = k4_scale_bytes(h);
+      const __m512i words = _mm512_cvtepu8_epi16(sb);
+      const __m128 dd = _mm_cvtph_ps(_mm256_castsi256_si128(
+          _mm256_permutevar8x32_epi32(h, _mm256_set_epi32(0, 0, 0, 0, 0, 0, 4, 0))));  // d0 dmin0 d1 dmin1
+      __m512 dv[NR];
+      dv[0] = _mm512_broadcastss_ps(dd);
+      if constexpr (NR == 2) dv[NR - 1] = _mm512_broadcastss_ps(_mm_movehl_ps(dd, dd));
+      const __m512 mdm = _mm512_mul_ps(
+          _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm256_castsi256_si128(_mm256_permute4x64_epi64(sb, 0xDD)))),
+          _mm512_permutexvar_ps(dmin_idx, _mm512_castps128_ps512(dd)));
       __m512i qa[NR], qb[NR], qh[NR];
       TEAMVL_UNROLL
       for (int r = 0; r < NR; ++r) {
         const uint8_t* blk = wr[r] + b * kBytes;
-        sm[r] = k4_scales(blk);
         qa[r] = _mm512_loadu_si512(blk + kQsOffset);
         qb[r] = _mm512_loadu_si512(blk + kQsOffset + 64);
         if constexpr (kFive) {
           qh[r] = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16)));
         }
       }
-      __m512 tmp[NR][NT];
-      zero_tile(tmp);
+      __m512i isum[NR][NT];
       TEAMVL_UNROLL
       for (int q = 0; q < 4; ++q) {
-        __m512i wq[NR];
-        __m512 sl[NR];
+        __m512i wq[NR], sc[NR];
         TEAMVL_UNROLL
         for (int r = 0; r < NR; ++r) {
           const __m512i src = q < 2 ? qa[r] : qb[r];
@@ -374,26 +435,27 @@ struct QkAsymKernel {
             const __mmask64 k = _mm512_test_epi8_mask(qh[r], hbit[q]);
             wq[r] = _mm512_mask_add_epi8(wq[r], k, wq[r], _mm512_set1_epi8(16));
           }
-          sl[r] = _mm512_permutexvar_ps(idx[q], sm[r]);
+          sc[r] = _mm512_permutexvar_epi16(widx[r][q], words);
         }
         TEAMVL_UNROLL
         for (int t = 0; t < NT; ++t) {
           const __m512i xv = _mm512_loadu_si512(xq[t] + b * kQKK + 64 * q);
           TEAMVL_UNROLL
           for (int r = 0; r < NR; ++r) {
-            const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq[r], xv);
-            tmp[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), sl[r], tmp[r][t]);
+            const __m512i p = _mm512_maddubs_epi16(wq[r], xv);  // |p| <= 2 * 31 * 127
+            isum[r][t] = q == 0 ? _mm512_madd_epi16(p, sc[r]) : _mm512_dpwssd_epi32(isum[r][t], p, sc[r]);
           }
         }
       }
       TEAMVL_UNROLL
       for (int t = 0; t < NT; ++t) {
-        // Lanes 8-15: sums of the 8 groups of 32 activations, against dmin*m.
-        const __m512 sums = _mm512_insertf32x8(_mm512_setzero_ps(), _mm256_loadu_ps(xs[t] + b * 8), 1);
         const __m512 dx = _mm512_set1_ps(xd[t][b]);
+        // Sums of the 8 groups of 32 activations (both halves), times dx.
+        const __m512 gsx = _mm512_mul_ps(_mm512_broadcast_f32x8(_mm256_loadu_ps(xs[t] + b * 8)), dx);
         TEAMVL_UNROLL
         for (int r = 0; r < NR; ++r) {
-          acc[r][t] = _mm512_fmadd_ps(_mm512_fnmadd_ps(sm[r], sums, tmp[r][t]), dx, acc[r][t]);
+          acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r][t]), _mm512_mul_ps(dv[r], dx), acc[r][t]);
+          acc[r][t] = _mm512_mask3_fnmadd_ps(mdm, gsx, acc[r][t], kRowLanes[r]);
         }
       }
     }
@@ -404,14 +466,16 @@ struct QkAsymKernel {
 struct Q6KKernel {
   static constexpr int kR = 2, kT = 4;
   template <int NR, int NT>
-  static void tile(const WeightView& w, const PreparedAct& a, int64_t r0, int64_t t0, float* y,
-                   int64_t ldy) {
+  [[gnu::always_inline]] static void tile(const WeightView& w, const PreparedAct& a, int64_t r0,
+                                          int64_t t0, float* y, int64_t ldy) {
     const BlockQ6_K* wb[NR];
     const int8_t* xq[NT];
     const float* xd[NT];
     const float* xs[NT];
     TEAMVL_UNROLL
-    for (int r = 0; r < NR; ++r) wb[r] = reinterpret_cast<const BlockQ6_K*>(weight_row(w, r0 + r));
+    for (int r = 0; r < NR; ++r) {
+      wb[r] = reinterpret_cast<const BlockQ6_K*>(block_row<sizeof(BlockQ6_K), kQKK>(w, r0 + r));
+    }
     TEAMVL_UNROLL
     for (int t = 0; t < NT; ++t) {
       xq[t] = a.qs_row(t0 + t);
@@ -428,7 +492,10 @@ struct Q6KKernel {
     __m512 acc[NR][NT];
     zero_tile(acc);
     const int64_t nb = a.cols / kQKK;
+    const int64_t ahead = NR * nb;  // blocks: the same block, next tile
     for (int64_t b = 0; b < nb; ++b) {
+      TEAMVL_UNROLL
+      for (int r = 0; r < NR; ++r) prefetch_block<sizeof(BlockQ6_K)>(wb[r] + ahead + b);
       __m512 sc[NR];
       TEAMVL_UNROLL
       for (int r = 0; r < NR; ++r) {

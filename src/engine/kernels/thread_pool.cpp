@@ -1,6 +1,7 @@
 #include "engine/kernels/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -12,26 +13,30 @@
 namespace teamvl::engine {
 namespace {
 
-// Waiting for the next job or for workers: spin briefly (kernels come back to
-// back during decode and a futex wake costs more than a small job), then yield
-// the core a few times (other runnable threads may be the ones we wait for when
-// the machine is oversubscribed), then sleep on the condition variable.
-constexpr int kSpinIterations = 2000;
-constexpr int kYieldIterations = 64;
+// How long a thread spins before it sleeps. During a forward pass the next
+// kernel comes within a few microseconds, so an idle worker spins a little
+// longer than that gap; then it sleeps and burns nothing (the machine may be
+// shared with other work, and between steps the pool is idle). The submitter
+// waits only for indices a worker is running, so its spin can be longer.
+constexpr auto kWorkerSpin = std::chrono::microseconds(60);
+constexpr auto kSubmitterSpin = std::chrono::microseconds(200);
 
-// One step of the spin/yield phase; false once it is time to block.
-inline bool backoff(int& step) {
-  ++step;
-  if (step < kSpinIterations) {
-    TEAMVL_PAUSE();
-    return true;
+// Spins until pred() or `budget` has passed; true if pred() became true.
+template <typename Pred>
+bool spin_until(Pred&& pred, std::chrono::microseconds budget) {
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  for (;;) {
+    for (int i = 0; i < 16; ++i) {
+      if (pred()) return true;
+      TEAMVL_PAUSE();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return pred();
   }
-  if (step < kSpinIterations + kYieldIterations) {
-    std::this_thread::yield();
-    return true;
-  }
-  return false;
 }
+
+constexpr uint64_t make_state(uint32_t gen, uint32_t next) { return (static_cast<uint64_t>(gen) << 32) | next; }
+constexpr uint32_t state_gen(uint64_t s) { return static_cast<uint32_t>(s >> 32); }
+constexpr uint32_t state_next(uint64_t s) { return static_cast<uint32_t>(s); }
 
 thread_local bool t_inside_job = false;
 
@@ -40,8 +45,10 @@ thread_local bool t_inside_job = false;
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   n_threads_ = n_threads;
+  // Generation 0 with every index claimed: nothing to run yet.
+  state_.store(make_state(0, static_cast<uint32_t>(n_threads_)));
   workers_.reserve(n_threads - 1);
-  for (int i = 1; i < n_threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  for (int i = 1; i < n_threads; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -49,39 +56,56 @@ ThreadPool::~ThreadPool() {
     std::lock_guard<std::mutex> lock(mu_);
     stop_.store(true);
   }
-  start_cv_.notify_all();
+  job_cv_.notify_all();
   for (std::thread& t : workers_) t.join();
 }
 
-void ThreadPool::worker_loop(int index) {
-  uint64_t seen = 0;
-  t_inside_job = true;  // a worker never submits to its own pool: run nested jobs inline
-  for (;;) {
-    int step = 0;
-    while (generation_.load(std::memory_order_acquire) == seen && !stop_.load()) {
-      if (backoff(step)) continue;
-      std::unique_lock<std::mutex> lock(mu_);
-      start_cv_.wait(lock, [&] {
-        return generation_.load(std::memory_order_acquire) != seen || stop_.load();
-      });
-    }
-    if (stop_.load()) return;
-    seen = generation_.load(std::memory_order_acquire);
-    (*job_)(index, n_threads_);
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_cv_.notify_one();
-    }
+void ThreadPool::finish_index() {
+  if (done_.fetch_add(1) + 1 == n_threads_ && submitter_sleeping_.load()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_cv_.notify_one();
   }
 }
 
-void ThreadPool::wait_for_workers() {
-  int step = 0;
-  while (pending_.load(std::memory_order_acquire) != 0) {
-    if (backoff(step)) continue;
-    std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [&] { return pending_.load(std::memory_order_acquire) == 0; });
+void ThreadPool::run_claimed(uint32_t gen) {
+  uint64_t s = state_.load();
+  while (state_gen(s) == gen && state_next(s) < static_cast<uint32_t>(n_threads_)) {
+    if (!state_.compare_exchange_weak(s, s + 1)) continue;  // s reloaded
+    // The claim keeps this job alive (its submitter waits for every index), so
+    // job_ is this generation's until finish_index().
+    (*job_)(static_cast<int>(state_next(s)), n_threads_);
+    finish_index();
+    s = state_.load();
   }
+}
+
+void ThreadPool::wait_for_job(uint32_t seen_gen) {
+  auto has_job = [&] { return state_gen(state_.load()) != seen_gen || stop_.load(); };
+  if (spin_until(has_job, kWorkerSpin)) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  sleeping_workers_.fetch_add(1);
+  job_cv_.wait(lock, has_job);
+  sleeping_workers_.fetch_sub(1);
+}
+
+void ThreadPool::worker_loop() {
+  t_inside_job = true;  // a worker never submits to its own pool: run nested jobs inline
+  uint32_t seen_gen = 0;
+  for (;;) {
+    wait_for_job(seen_gen);
+    if (stop_.load()) return;
+    seen_gen = state_gen(state_.load());
+    run_claimed(seen_gen);
+  }
+}
+
+void ThreadPool::wait_for_done() {
+  auto done = [&] { return done_.load() == n_threads_; };
+  if (spin_until(done, kSubmitterSpin)) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  submitter_sleeping_.store(true);
+  done_cv_.wait(lock, done);
+  submitter_sleeping_.store(false);
 }
 
 void ThreadPool::run_on_all(const std::function<void(int ith, int nth)>& fn) {
@@ -92,16 +116,21 @@ void ThreadPool::run_on_all(const std::function<void(int ith, int nth)>& fn) {
   }
   std::lock_guard<std::mutex> submit(submit_mu_);
   job_ = &fn;
-  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
-  {
+  done_.store(0);
+  // Publish with index 0 claimed by this thread (seq_cst, paired with the
+  // sleeping_workers_ check below and the workers' check under mu_).
+  const uint32_t gen = state_gen(state_.load()) + 1;
+  state_.store(make_state(gen, 1));
+  if (sleeping_workers_.load() > 0) {
     std::lock_guard<std::mutex> lock(mu_);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
+    job_cv_.notify_all();
   }
-  start_cv_.notify_all();
   t_inside_job = true;
   fn(0, n_threads_);
+  finish_index();
+  run_claimed(gen);  // indices no worker has taken yet
   t_inside_job = false;
-  wait_for_workers();
+  wait_for_done();
   job_ = nullptr;
 }
 

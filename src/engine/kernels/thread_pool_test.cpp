@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <time.h>
+
 #include <atomic>
+#include <chrono>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -78,6 +82,50 @@ TEST(ThreadPoolTest, ManyQuickJobsComplete) {
     pool.run_on_all([&](int, int) { count.fetch_add(1); });
   }
   EXPECT_EQ(count.load(), 5000 * 4);
+}
+
+// Jobs spaced so that workers fall asleep between some of them and wake up
+// late for others (a late worker must find nothing to claim, never rerun or
+// skip an index).
+TEST(ThreadPoolTest, EveryIndexOnceWhenWorkersWakeLate) {
+  ThreadPool pool(4);
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> gap_us(0, 400);
+  for (int job = 0; job < 300; ++job) {
+    std::vector<std::atomic<int>> seen(4);
+    std::atomic<int> wrong_nth{0};
+    pool.run_on_all([&](int ith, int nth) {
+      if (nth != 4) ++wrong_nth;
+      seen[ith].fetch_add(1);
+    });
+    for (int i = 0; i < 4; ++i) ASSERT_EQ(seen[i].load(), 1) << "job " << job << " index " << i;
+    ASSERT_EQ(wrong_nth.load(), 0);
+    std::this_thread::sleep_for(std::chrono::microseconds(gap_us(rng)));
+  }
+}
+
+double process_cpu_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// An idle pool must not burn CPU (the machine is shared, and between decode
+// steps the other cores belong to someone else): workers spin only briefly.
+TEST(ThreadPoolTest, IdlePoolSleeps) {
+  ThreadPool pool(4);
+  std::atomic<int64_t> total{0};
+  pool.parallel_for(1000, [&](int64_t b, int64_t e) { total += e - b; });
+  ASSERT_EQ(total.load(), 1000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past every spin
+  const double cpu0 = process_cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const double cpu = process_cpu_seconds() - cpu0;
+  // Three spinning workers would use ~0.9 s; sleeping ones about nothing.
+  EXPECT_LT(cpu, 0.05) << "idle workers used " << cpu << " s of CPU in 0.3 s";
+  // And they still wake up for the next job.
+  pool.parallel_for(1000, [&](int64_t b, int64_t e) { total += e - b; });
+  EXPECT_EQ(total.load(), 2000);
 }
 
 }  // namespace

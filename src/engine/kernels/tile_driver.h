@@ -16,6 +16,8 @@ namespace teamvl::engine::matmul_internal {
 
 using TileFn = void (*)(const WeightView&, const PreparedAct&, int64_t r0, int64_t t0, float* y,
                         int64_t ldy);
+using StripFn = void (*)(const WeightView&, const PreparedAct&, int64_t r0, int64_t r1, int64_t t0, float* y,
+                         int64_t ldy);
 
 template <class K>
 struct TileDriver {
@@ -23,9 +25,30 @@ struct TileDriver {
   static constexpr std::array<TileFn, sizeof...(I)> table(std::integer_sequence<int, I...>) {
     return {&K::template tile<I / K::kT + 1, I % K::kT + 1>...};
   }
+  // Full kR-row tiles over [r0, r1) for NT tokens in one function, so the
+  // tile body is inlined into the loop and its constants are loaded once
+  // (decode: one tile is only a few hundred instructions).
+  template <int NT>
+  static void strip(const WeightView& w, const PreparedAct& a, int64_t r0, int64_t r1, int64_t t0, float* y,
+                    int64_t ldy) {
+    for (int64_t r = r0; r < r1; r += K::kR) K::template tile<K::kR, NT>(w, a, r, t0, y, ldy);
+  }
+  template <int... I>
+  static constexpr std::array<StripFn, sizeof...(I)> strips(std::integer_sequence<int, I...>) {
+    return {&strip<I + 1>...};
+  }
   static void run(const WeightView& w, const PreparedAct& a, int64_t r0, int64_t r1, int64_t t0,
                   int64_t t1, float* y, int64_t ldy) {
     static constexpr auto kTable = table(std::make_integer_sequence<int, K::kR * K::kT>());
+    if (t1 - t0 <= K::kT) {
+      // One token chunk (decode): a strip of full tiles, then the leftover rows.
+      static constexpr auto kStrips = strips(std::make_integer_sequence<int, K::kT>());
+      const int nt = static_cast<int>(t1 - t0);
+      const int64_t full = r0 + (r1 - r0) / K::kR * K::kR;
+      if (full > r0) kStrips[nt - 1](w, a, r0, full, t0, y, ldy);
+      if (full < r1) kTable[(r1 - full - 1) * K::kT + (nt - 1)](w, a, full, t0, y, ldy);
+      return;
+    }
     for (int64_t r = r0; r < r1; r += K::kR) {
       const int nr = static_cast<int>(std::min<int64_t>(K::kR, r1 - r));
       for (int64_t t = t0; t < t1; t += K::kT) {
