@@ -177,6 +177,9 @@ Engine tools:
   teamvl tokenize --model M --text T [--no-special] --json
   teamvl generate --model M --prompt P [--raw] [-n N] [--greedy | --temp T] --json
   teamvl logits --model M --prompt P [--raw] [--append-ids 1,2] [--top K] [--out F] --json
+      both also take --mmproj P --image F [--image F2 ...] [--max-side N]; with --raw each
+      <__media__> in the prompt is where the next image goes
+  teamvl embed-image --mmproj P --image F [--out F.bin] [--max-side N] [--page N] --json
   teamvl model info M
   teamvl model demo --out DIR
 

@@ -17,6 +17,11 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.h"
+#include "engine/image/decode.h"
+#include "engine/multimodal/mm_prompt.h"
+#include "engine/vision/image_embedder.h"
+#include "engine/vision/vision_model.h"
+#include "app/embed_image_command.h"
 
 namespace teamvl::app {
 namespace {
@@ -30,6 +35,7 @@ constexpr int kUsage = 2;
 
 // A parsed command line: flags (with or without a value) and positionals.
 // Values are checked by the typed getters, which report "--x expects ..." errors.
+// "--image" may be given several times (all() returns every value in order).
 class Args {
  public:
   // `with_value` / `switches`: the flags this command knows.
@@ -40,14 +46,12 @@ class Args {
     for (size_t i = 0; i < argv.size(); ++i) {
       const std::string& s = argv[i];
       if (s.size() > 1 && s[0] == '-' && !(s.size() > 1 && std::isdigit(static_cast<unsigned char>(s[1])))) {
-        if (s == "--mmproj" || s == "--image") {
-          return Status::InvalidArgument(s + " is not available yet: image input arrives with the vision engine");
-        }
         if (switches.count(s)) {
           a.values_[s] = "";
         } else if (with_value.count(s)) {
           if (i + 1 >= argv.size()) return Status::InvalidArgument(s + " needs a value");
           a.values_[s] = argv[++i];
+          a.all_[s].push_back(a.values_[s]);
         } else {
           return Status::InvalidArgument("unknown flag " + s + " for 'teamvl " + cmd + "'");
         }
@@ -91,11 +95,16 @@ class Args {
     return Status::InvalidArgument(f + " expects a number in [" + std::to_string(lo) + ", " + std::to_string(hi) +
                                    "], got '" + v + "'");
   }
+  std::vector<std::string> all(const std::string& f) const {
+    auto it = all_.find(f);
+    return it == all_.end() ? std::vector<std::string>{} : it->second;
+  }
   const std::vector<std::string>& positional() const { return positional_; }
 
  private:
   std::string cmd_;
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_;
   std::vector<std::string> positional_;
 };
 
@@ -149,13 +158,78 @@ Result<std::unique_ptr<eng::Engine>> load_engine(const Args& a) {
   return e;
 }
 
-// The prompt's ids: through the chat template as one user turn, or raw.
-std::vector<int32_t> prompt_ids(const eng::Engine& e, const Args& a, const std::string& prompt) {
-  if (a.has("--raw")) return e.tokenize(prompt, /*parse_special=*/true);
-  eng::ChatMessage m;
-  m.role = "user";
-  m.content = prompt;
-  return e.tokenize(e.render_chat({m}, /*add_generation_prompt=*/true), /*parse_special=*/true);
+// The flags every command that takes a prompt knows (images included).
+const std::set<std::string> kPromptFlags = {"--model", "--prompt", "--threads", "--ctx",
+                                            "--batch", "--mmproj", "--image", "--max-side"};
+
+std::set<std::string> with(std::set<std::string> base, std::initializer_list<std::string> more) {
+  base.insert(more);
+  return base;
+}
+
+Result<std::vector<uint8_t>> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::FailedPrecondition("cannot read " + path);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Status::FailedPrecondition("cannot read " + path);
+  return bytes;
+}
+
+// The embeddings of every --image, in order (each page of a PDF is one image).
+// Usage errors are InvalidArgument; unreadable or bad files FailedPrecondition.
+Result<std::vector<eng::ImageEmbeddingPtr>> embed_images(const Args& a, eng::Engine& e) {
+  const std::vector<std::string> files = a.all("--image");
+  if (files.empty() && !a.has("--mmproj")) return std::vector<eng::ImageEmbeddingPtr>{};
+  if (files.empty()) return Status::InvalidArgument("--mmproj given without --image");
+  if (!a.has("--mmproj")) return Status::InvalidArgument("--image needs --mmproj (the vision model file)");
+  TEAMVL_ASSIGN_OR_RETURN(int64_t max_side, a.integer("--max-side", 768, 0, 1 << 16));
+  if (max_side != 0 && max_side < 32) return Status::InvalidArgument("--max-side must be 0 (no cap) or at least 32");
+  auto vm = eng::VisionModel::open(a.str("--mmproj"));
+  if (!vm.ok()) return Status::FailedPrecondition(vm.status().message());
+  if (Status st = eng::check_vision_fits_text((*vm)->hparams(), e.hparams()); !st.ok()) {
+    return Status::FailedPrecondition(st.message());
+  }
+  eng::ImageEmbedder embedder(**vm, e.pool());
+  eng::ImageEmbedOptions options;
+  options.max_side = static_cast<int>(max_side);
+  std::vector<eng::ImageEmbeddingPtr> out;
+  for (const std::string& f : files) {
+    TEAMVL_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, read_bytes(f));
+    if (eng::sniff_image_format(bytes) == eng::ImageFormat::kPdf) {
+      auto pages = embedder.embed_pdf(bytes, "cli", {}, options);
+      if (!pages.ok()) return Status::FailedPrecondition(f + ": " + pages.status().message());
+      out.insert(out.end(), pages->begin(), pages->end());
+    } else {
+      auto emb = embedder.embed_file(bytes, "cli", options);
+      if (!emb.ok()) return Status::FailedPrecondition(f + ": " + emb.status().message());
+      out.push_back(*emb);
+    }
+  }
+  return out;  // the embeddings keep no reference to the vision model
+}
+
+// The prompt as the model's input: through the chat template as one user turn,
+// or raw. Images go where the text has a <__media__> marker (or the template's
+// image placeholder); a prompt without one gets them in front, as llama.cpp's
+// multimodal tools do.
+Result<eng::Prompt> build_prompt(eng::Engine& e, const Args& a, const std::string& prompt) {
+  TEAMVL_ASSIGN_OR_RETURN(std::vector<eng::ImageEmbeddingPtr> images, embed_images(a, e));
+  std::string text = prompt;
+  if (!images.empty() && eng::count_image_slots(text) == 0) {
+    std::string markers;
+    for (size_t i = 0; i < images.size(); ++i) markers += eng::kMediaMarker;
+    text = markers + (a.has("--raw") ? "" : "\n") + text;
+  }
+  if (!a.has("--raw")) {
+    eng::ChatMessage m;
+    m.role = "user";
+    m.content = text;
+    text = e.render_chat({m}, /*add_generation_prompt=*/true);
+  }
+  if (images.empty() && eng::count_image_slots(text) == 0) return eng::Prompt(e.tokenize(text, /*parse_special=*/true));
+  auto mm = eng::build_mm_prompt(text, images, e.tokenizer());
+  if (!mm.ok()) return mm.status();  // slot count differs from --image count: usage
+  return mm->to_prompt();
 }
 
 int cmd_tokenize(const std::vector<std::string>& argv) {
@@ -204,8 +278,8 @@ Result<eng::SamplingParams> sampling_from(const Args& a) {
 
 int cmd_generate(const std::vector<std::string>& argv) {
   auto a = Args::parse("generate", argv,
-                       {"--model", "--prompt", "-n", "--temp", "--top-p", "--top-k", "--min-p", "--seed",
-                        "--repeat-penalty", "--presence-penalty", "--stop", "--threads", "--ctx", "--batch"},
+                       with(kPromptFlags, {"-n", "--temp", "--top-p", "--top-k", "--min-p", "--seed",
+                                           "--repeat-penalty", "--presence-penalty", "--stop"}),
                        {"--raw", "--greedy", "--ignore-eos", "--json"});
   if (!a.ok()) return fail(a.status(), kUsage);
   auto prompt = a->required("--prompt");
@@ -218,9 +292,11 @@ int cmd_generate(const std::vector<std::string>& argv) {
   if (!engine.ok()) return usage_or_fail(engine.status());
   eng::Engine& e = **engine;
 
+  auto input = build_prompt(e, *a, *prompt);
+  if (!input.ok()) return usage_or_fail(input.status());
   eng::GenerationRequest r;
   r.owner = "cli";
-  r.prompt = eng::Prompt(prompt_ids(e, *a, *prompt));
+  r.prompt = std::move(*input);
   r.sampling = *sampling;
   r.max_tokens = static_cast<int32_t>(*n);
   r.ignore_eos = a->has("--ignore-eos");
@@ -272,8 +348,7 @@ json top_k(std::span<const float> l, int32_t k) {
 }
 
 int cmd_logits(const std::vector<std::string>& argv) {
-  auto a = Args::parse("logits", argv, {"--model", "--prompt", "--append-ids", "--top", "--out", "--threads", "--ctx", "--batch"},
-                       {"--raw", "--json"});
+  auto a = Args::parse("logits", argv, with(kPromptFlags, {"--append-ids", "--top", "--out"}), {"--raw", "--json"});
   if (!a.ok()) return fail(a.status(), kUsage);
   auto prompt = a->required("--prompt");
   if (!prompt.ok()) return fail(prompt.status(), kUsage);
@@ -285,15 +360,17 @@ int cmd_logits(const std::vector<std::string>& argv) {
   if (!engine.ok()) return usage_or_fail(engine.status());
   eng::Engine& e = **engine;
 
-  std::vector<int32_t> ids = prompt_ids(e, *a, *prompt);
-  const int32_t n_prompt = static_cast<int32_t>(ids.size());
-  ids.insert(ids.end(), appended->begin(), appended->end());
+  auto input = build_prompt(e, *a, *prompt);
+  if (!input.ok()) return usage_or_fail(input.status());
+  const int32_t n_prompt = input->size();
+  input->add_text(*appended);
+  const int32_t n_rows = input->size();  // text tokens and image rows, one logits row each
   const int32_t n_vocab = e.hparams().n_vocab;
   json tops = json::array();
   std::vector<float> last;
   eng::GenerationRequest r;
   r.owner = "cli";
-  r.prompt = eng::Prompt(ids);
+  r.prompt = std::move(*input);
   r.max_tokens = 0;
   r.prompt_logits = true;
   r.reuse_prefix = false;
@@ -309,7 +386,7 @@ int cmd_logits(const std::vector<std::string>& argv) {
     if (!out) return fail(Status::Internal("cannot write " + a->str("--out")), kFailure);
   }
   if (a->has("--json")) {
-    print_json(json{{"n_tokens", ids.size()}, {"n_prompt_tokens", n_prompt}, {"top", tops}});
+    print_json(json{{"n_tokens", n_rows}, {"n_prompt_tokens", n_prompt}, {"top", tops}});
   } else {
     for (size_t i = 0; i < tops.size(); ++i) std::printf("%zu %s\n", i, tops[i].dump().c_str());
   }
@@ -423,9 +500,7 @@ int run_engine_command(const std::string& command, const std::vector<std::string
     if (command == "generate") return cmd_generate(args);
     if (command == "logits") return cmd_logits(args);
     if (command == "model") return cmd_model(args);
-    if (command == "embed-image") {
-      return fail(Status::Unavailable("embed-image is not available yet: it arrives with the vision engine"), kUsage);
-    }
+    if (command == "embed-image") return run_embed_image(args);
   } catch (const std::exception& e) {
     return fail(Status::Internal(std::string("unexpected error: ") + e.what()), kFailure);
   }

@@ -111,8 +111,12 @@ TEST(EngineCommandsTest, BadUsageAndBadInputExitCodes) {
       {"missing value", "generate", {"--model", m, "--prompt"}, 2, "--prompt needs a value"},
       {"no prompt", "generate", {"--model", m}, 2, "needs --prompt"},
       {"greedy and temp", "generate", {"--model", m, "--prompt", "x", "--greedy", "--temp", "1"}, 2, "--greedy"},
-      {"image flag", "generate", {"--model", m, "--prompt", "x", "--image", "a.png"}, 2, "vision engine"},
-      {"mmproj flag", "logits", {"--model", m, "--prompt", "x", "--mmproj", "p.gguf"}, 2, "vision engine"},
+      {"image without mmproj", "generate", {"--model", m, "--prompt", "x", "--image", "a.png"}, 2, "needs --mmproj"},
+      {"mmproj without image", "logits", {"--model", m, "--prompt", "x", "--mmproj", "p.gguf"}, 2, "without --image"},
+      {"missing mmproj", "generate", {"--model", m, "--prompt", "x", "--mmproj", missing, "--image", "a.png"}, 1,
+       "cannot open"},
+      {"bad max side", "generate", {"--model", m, "--prompt", "x", "--mmproj", "p", "--image", "a", "--max-side", "8"},
+       2, "--max-side"},
       {"missing file", "generate", {"--model", missing, "--prompt", "x"}, 1, "cannot open"},
       {"prompt too long", "generate", {"--model", m, "--prompt", "one two three four five six", "--ctx", "4"}, 1,
        "does not fit the context window"},
@@ -216,6 +220,47 @@ TEST_F(CliFixtureTest, GenerateAndLogitsMatchLlamaCpp) {
   double d = 0;
   for (size_t i = 0; i < ours.size(); ++i) d = std::max(d, std::fabs(static_cast<double>(ours[i]) - theirs[i]));
   EXPECT_LE(d, tol);
+}
+
+// `--mmproj/--image` with a raw fixture prompt: one `top` row per input row
+// (text token or image token, in order), greedy tokens as llama.cpp's.
+TEST_F(CliFixtureTest, MultimodalGenerateAndLogitsMatchLlamaCpp) {
+  const json ref = load("mm/mm.F32.json");
+  const json& img = ref["images"][0];
+  const std::string model = dir_ + "/" + ref["model"].get<std::string>();
+  const std::string mmproj = dir_ + "/" + ref["mmproj"].get<std::string>();
+  const std::string image = dir_ + "/" + img["image"].get<std::string>();
+  const double tol = 0.02;  // F32 text and vision: the text issue's F32 tolerance
+  CliRun l = run("logits", {"--model", model, "--mmproj", mmproj, "--image", image, "--raw", "--prompt", img["prompt"],
+                            "--top", "10", "--json"});
+  ASSERT_EQ(l.rc, 0) << l.err;
+  const json lj = l.j();
+  const json& theirs = img["topk_per_position"];
+  ASSERT_EQ(lj["top"].size(), theirs.size());
+  ASSERT_EQ(lj["n_tokens"].get<size_t>(), theirs.size());
+  for (size_t i = 0; i < theirs.size(); ++i) {
+    const json& ours = lj["top"][i];
+    if (theirs[i][0][1].get<double>() - theirs[i][1][1].get<double>() > tol) {
+      EXPECT_EQ(ours[0][0], theirs[i][0][0]) << "row " << i;
+    }
+    EXPECT_NEAR(ours[0][1].get<double>(), theirs[i][0][1].get<double>(), tol) << "row " << i;
+  }
+  CliRun g = run("generate", {"--model", model, "--mmproj", mmproj, "--image", image, "--raw", "--prompt", img["prompt"],
+                              "-n", "8", "--greedy", "--ignore-eos", "--json"});
+  ASSERT_EQ(g.rc, 0) << g.err;
+  const json out = g.j();
+  for (size_t k = 0; k < 8 && img["greedy_steps"][k]["margin"].get<double>() > tol; ++k) {
+    ASSERT_EQ(out["tokens"][k], img["greedy_tokens"][k]) << "step " << k;
+  }
+  // Two markers but one image: a usage error naming the mismatch.
+  CliRun bad = run("logits", {"--model", model, "--mmproj", mmproj, "--image", image, "--raw", "--prompt",
+                              "<__media__><__media__>two?"});
+  EXPECT_EQ(bad.rc, 2) << bad.err;
+  // Through the chat template (no --raw): the image goes into the user turn.
+  CliRun chat = run("generate", {"--model", model, "--mmproj", mmproj, "--image", image, "--prompt",
+                                 "Describe this image.", "-n", "2", "--greedy", "--json"});
+  ASSERT_EQ(chat.rc, 0) << chat.err;
+  EXPECT_GT(chat.j()["prompt_tokens"].get<int>(), img["chunks"][1]["n_tokens"].get<int>());
 }
 
 }  // namespace
