@@ -52,12 +52,14 @@ server::ServerConfig server_config_from(const Settings& s) {
   c.task_timeout_s = s.integer("task_timeout");
   c.policy = *scheduler::parse_policy(s.str("scheduler"));
   c.max_image_side = static_cast<int>(s.integer("max_image_side"));
+  c.model_cache = s.flag("model_cache");
   c.quota_defaults.inferences_per_day = s.integer("quota_inferences_per_day");
   c.quota_defaults.tokens_per_day = s.integer("quota_tokens_per_day");
   c.quota_defaults.max_concurrent = s.integer("quota_max_concurrent");
   c.quota_defaults.memory_budget_gib = s.number("gpu_mem_per_user");
   return c;
 }
+
 
 Result<std::unique_ptr<store::Store>> open_data_dir(const Settings& s) {
   namespace fs = std::filesystem;
@@ -98,6 +100,11 @@ int run_serve(std::vector<std::string> args) {
     log_error("serve", engine.status().to_string());
     return 1;
   }
+  auto vision = load_serving_vision(*settings, **engine);
+  if (!vision.ok()) {
+    log_error("serve", vision.status().to_string());
+    return 1;
+  }
   server::ServerConfig config = server_config_from(*settings);
   config.model.path = (*engine)->options().model_path;
   config.model.id = std::filesystem::path(config.model.path).stem().string();
@@ -106,7 +113,7 @@ int run_serve(std::vector<std::string> args) {
   config.model.loaded_at = Clock::real().now_unix();
   if (config.http.static_dir.empty())
     log_info("serve", "no built web UI found (web/dist); serving the API only");
-  auto server = server::start_team_server(config, **store, Clock::real(), **engine);
+  auto server = server::start_team_server(config, **store, Clock::real(), **engine, vision->get());
   if (!server.ok()) {
     log_error("serve", server.status().to_string());
     return 1;

@@ -455,6 +455,13 @@ void EngineLoop::handle_event(engine::Event& e) {
   if (it == by_seq_.end()) return;  // cancelled or preempted by us already
   const int64_t id = it->second;
   Task& t = *tasks_.at(id);
+  if (e.kind == engine::Event::Kind::kToken && t.attempts <= t.spec.inject_faults) {
+    (void)engine_.runner().cancel(e.seq);  // frees its blocks, as a real fault would
+    e.kind = engine::Event::Kind::kFinished;
+    e.reason = engine::FinishReason::kError;
+    e.error = Status::Internal("injected engine fault (TEAMVL_TEST_FAULTS)");
+    e.n_generated = t.n_output;
+  }
   if (e.kind == engine::Event::Kind::kToken) {
     ++t.run_tokens;
     t.prefill_done = true;

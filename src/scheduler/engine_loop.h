@@ -46,6 +46,10 @@ struct TaskSpec {
   std::chrono::milliseconds timeout{0}; // from submission, queueing included; 0: none
   int max_attempts = 1;                 // runs allowed when the engine faults (>= 1)
   std::optional<MemberLimits> limits;   // the member's current limits; else the last set, else the defaults
+  // Test hook (servers started with TEAMVL_TEST_FAULTS=1): the first this
+  // many attempts fail with an engine fault after their first token, so the
+  // retry path runs through the real loop. Always 0 in normal operation.
+  int inject_faults = 0;
 };
 
 enum class Outcome { kDone, kFailed, kCancelled, kTimedOut };

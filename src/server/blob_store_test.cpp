@@ -167,24 +167,23 @@ TEST_F(BlobStoreTest, RemoveUnreferencedAfterAMemberIsDeleted) {
   EXPECT_TRUE(blobs_->contains(s->sha256));
 }
 
-// KNOWN BUG, kept visible: this fails today — a member's upload of bytes that
-// another member is deleting at the same moment can end with a row whose blob
-// is gone. Disabled so CI stays green while it is being fixed (see the issue
-// note); run it with --gtest_also_run_disabled_tests.
-TEST_F(BlobStoreTest, DISABLED_ConcurrentUploadAndDeleteNeverLeaveARowWithoutItsBlob) {
+// A member's upload of bytes that another member is deleting at the same
+// moment must never end with a row whose blob is gone (every "blob + row"
+// step holds the process-wide blob lock).
+TEST_F(BlobStoreTest, ConcurrentUploadAndDeleteNeverLeaveARowWithoutItsBlob) {
   // One thread keeps deleting alice's row while another keeps re-adding bob's:
   // whenever bob has a row, the blob is on disk.
   bool created = false;
   auto first = blobs_->add_file(*store_, record(alice_, "race", "a.png"), "race", &created);
   ASSERT_TRUE(first.ok());
   std::thread deleter([&] {
-    for (int i = 0; i < 50; ++i) {
+    for (int i = 0; i < 200; ++i) {
       bool c = false;
       auto a = blobs_->add_file(*store_, record(alice_, "race", "a.png"), "race", &c);
       if (a.ok()) (void)blobs_->delete_file(*store_, a->id);
     }
   });
-  for (int i = 0; i < 50; ++i) {
+  for (int i = 0; i < 200; ++i) {
     bool c = false;
     auto b = blobs_->add_file(*store_, record(bob_, "race", "b.png"), "race", &c);
     ASSERT_TRUE(b.ok());

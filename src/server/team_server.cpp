@@ -12,7 +12,8 @@ namespace {
 
 class TeamServerImpl : public TeamServer {
  public:
-  TeamServerImpl(const ServerConfig& config, store::Store& store, const Clock& clock, engine::Engine& engine)
+  TeamServerImpl(const ServerConfig& config, store::Store& store, const Clock& clock, engine::Engine& engine,
+                 const engine::VisionModel* vision)
       : ctx_(config, store, clock) {
     scheduler::EngineLoopOptions lo;
     lo.policy = config.policy;
@@ -24,7 +25,13 @@ class TeamServerImpl : public TeamServer {
     TaskServiceConfig tc;
     tc.quota_defaults = config.quota_defaults;
     tc.default_timeout_s = config.task_timeout_s;
-    tasks_ = std::make_unique<TaskService>(store, engine, *loop_, clock, tc);
+    TaskImagesOptions io;
+    io.max_image_side = config.max_image_side;
+    io.max_image_pixels = config.max_image_pixels;
+    if (!config.model_cache) io.cache_bytes = 0;
+    images_ = std::make_unique<TaskImages>(store, BlobStore::root_for_data_dir(config.data_dir), vision,
+                                           engine.pool(), io);
+    tasks_ = std::make_unique<TaskService>(store, engine, *loop_, clock, tc, images_.get());
     ctx_.loop = loop_.get();
     ctx_.tasks = tasks_.get();
     team_events_ = std::make_unique<TeamEvents>([this] { return team_view_json(ctx_).dump(); });
@@ -89,6 +96,7 @@ class TeamServerImpl : public TeamServer {
  private:
   ServerContext ctx_;
   std::unique_ptr<scheduler::EngineLoop> loop_;
+  std::unique_ptr<TaskImages> images_;  // before tasks_, which uses it
   std::unique_ptr<TaskService> tasks_;
   std::unique_ptr<TeamEvents> team_events_;
   Router router_;
@@ -98,8 +106,9 @@ class TeamServerImpl : public TeamServer {
 }  // namespace
 
 Result<std::unique_ptr<TeamServer>> start_team_server(const ServerConfig& config, store::Store& store,
-                                                      const Clock& clock, engine::Engine& engine) {
-  auto server = std::make_unique<TeamServerImpl>(config, store, clock, engine);
+                                                      const Clock& clock, engine::Engine& engine,
+                                                      const engine::VisionModel* vision) {
+  auto server = std::make_unique<TeamServerImpl>(config, store, clock, engine, vision);
   TEAMVL_RETURN_IF_ERROR(server->start());
   return std::unique_ptr<TeamServer>(std::move(server));
 }

@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "engine/engine.h"
+#include "engine/vision/vision_model.h"
 #include "scheduler/fair_queue.h"
 #include "scheduler/quotas.h"
 #include "server/http/http.h"
@@ -33,6 +34,7 @@ struct ServerConfig {
   std::string data_dir;        // uploads live in <data_dir>/files
   int64_t max_image_pixels = 50'000'000;
   int max_image_side = 768;
+  bool model_cache = true;     // MODEL_CACHE: keep image embeddings for follow-up questions
   std::string version = "0.1.0";
   ModelInfo model;
   scheduler::QueuePolicy policy = scheduler::QueuePolicy::kFair;
@@ -50,10 +52,11 @@ class TeamServer {
 };
 
 // Starts serving: queues again the tasks a previous run left, starts the
-// engine loop over `engine`, then the HTTP server. `store`, `clock` and
-// `engine` must outlive the server. While setup is
-// open, a setup token is generated and logged with the URL to use.
+// engine loop over `engine`, then the HTTP server. `store`, `clock`,
+// `engine` and `vision` (null: no image input) must outlive the server.
+// While setup is open, a setup token is generated and logged with the URL.
 Result<std::unique_ptr<TeamServer>> start_team_server(const ServerConfig& config, store::Store& store,
-                                                      const Clock& clock, engine::Engine& engine);
+                                                      const Clock& clock, engine::Engine& engine,
+                                                      const engine::VisionModel* vision = nullptr);
 
 }  // namespace teamvl::server

@@ -16,9 +16,11 @@ class ApiTest : public ::testing::Test {
  protected:
   // Extra `teamvl serve` arguments for a test suite.
   virtual std::vector<std::string> server_args() const { return {"--max-body-mb", "1"}; }
+  // Extra environment variables for the server process.
+  virtual std::map<std::string, std::string> server_env() const { return {}; }
 
   void SetUp() override {
-    server_ = std::make_unique<ServerProcess>(dir_.path(), server_args());
+    server_ = std::make_unique<ServerProcess>(dir_.path(), server_args(), server_env());
     ASSERT_TRUE(server_->start()) << server_->log();
     port_ = server_->port();
   }

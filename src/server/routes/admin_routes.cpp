@@ -4,6 +4,8 @@
 #include <set>
 
 #include "server/auth/crypto.h"
+#include "base/log.h"
+#include "server/blob_store.h"
 #include "server/routes/context.h"
 
 namespace teamvl::server {
@@ -130,12 +132,21 @@ HttpResponse delete_user(ServerContext& ctx, HttpRequest& req, Caller& c) {
   if (!user.ok()) return HttpResponse::from_status(user.status());
   if (user->id == c.user.id)
     return HttpResponse::error(409, "failed_precondition", "you cannot delete your own account");
+  // The member's file rows go with the account (ON DELETE CASCADE); their
+  // blobs go too unless another member uploaded the same bytes.
+  std::vector<std::string> blobs;
+  if (auto files = ctx.store.list_files(user->id); files.ok())
+    for (const auto& f : *files) blobs.push_back(f.sha256);
   Status st = ctx.store.in_transaction([&]() -> Status {
     TEAMVL_RETURN_IF_ERROR(keep_an_admin(ctx, *user, false));
     TEAMVL_RETURN_IF_ERROR(ctx.store.delete_user(user->id));
     return audit(ctx, &c, req, "user.delete", "user:" + std::to_string(user->id), {{"username", user->username}});
   });
   if (!st.ok()) return HttpResponse::from_status(st);
+  if (!blobs.empty() && !ctx.config.data_dir.empty()) {
+    Status removed = BlobStore(BlobStore::root_for_data_dir(ctx.config.data_dir)).remove_unreferenced(ctx.store, blobs);
+    if (!removed.ok()) log_warn("admin", "files of deleted user " + std::to_string(user->id) + ": " + removed.to_string());
+  }
   HttpResponse res;
   res.status = 204;
   return res;

@@ -8,9 +8,8 @@
 #include <span>
 
 #include "engine/image/decode.h"
-#include "engine/image/pdf.h"
-#include "engine/image/sha256.h"
 #include "server/blob_store.h"
+#include "server/uploads.h"
 #include "server/routes/context.h"
 
 namespace teamvl::server {
@@ -18,36 +17,12 @@ namespace {
 
 constexpr size_t kMaxNameBytes = 255;
 
-struct FileKind {
-  const char* mime;
-  const char* ext;
-};
-
-FileKind kind_of(engine::ImageFormat f) {
-  switch (f) {
-    case engine::ImageFormat::kJpeg: return {"image/jpeg", "jpg"};
-    case engine::ImageFormat::kPng: return {"image/png", "png"};
-    case engine::ImageFormat::kWebp: return {"image/webp", "webp"};
-    case engine::ImageFormat::kGif: return {"image/gif", "gif"};
-    case engine::ImageFormat::kBmp: return {"image/bmp", "bmp"};
-    case engine::ImageFormat::kPdf: return {"application/pdf", "pdf"};
-    case engine::ImageFormat::kUnknown: break;
-  }
-  return {"application/octet-stream", "bin"};
-}
-
-Json file_json(const store::FileRecord& f) {
-  return Json{{"id", f.id},         {"name", f.name},     {"mime", f.mime},          {"kind", f.kind},
-              {"size_bytes", f.size_bytes}, {"width", f.width}, {"height", f.height}, {"pages", f.pages},
-              {"sha256", f.sha256}, {"created_at", f.created_at}};
-}
-
 std::span<const uint8_t> as_bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
 // The original name as a plain file name: no folders, no control characters.
-Result<std::string> clean_name(const HttpRequest& req, const FileKind& kind) {
+Result<std::string> clean_name(const HttpRequest& req) {
   auto it = req.query.find("name");
   std::string raw = it == req.query.end() ? "" : it->second;
   size_t slash = raw.find_last_of("/\\");
@@ -59,58 +34,8 @@ Result<std::string> clean_name(const HttpRequest& req, const FileKind& kind) {
   name = b == std::string::npos ? "" : name.substr(b, e - b + 1);
   if (name.size() > kMaxNameBytes)
     return Status::InvalidArgument("query parameter 'name' is longer than " + std::to_string(kMaxNameBytes) + " bytes");
-  if (name.empty() || name == "." || name == "..") name = std::string("upload.") + kind.ext;
+  if (name == "." || name == "..") name.clear();  // accept_upload names it upload.<ext>
   return name;
-}
-
-// Checks an image by decoding it under the pixel limit; fills its size.
-Status inspect_image(const ServerContext& ctx, const std::string& body, store::FileRecord* rec) {
-  engine::DecodeOptions opts;
-  opts.max_pixels = ctx.config.max_image_pixels;
-  auto img = engine::decode_image(as_bytes(body), opts);
-  if (!img.ok()) {
-    const Status& st = img.status();
-    switch (st.code()) {
-      case StatusCode::kTooLarge:
-        return Status::TooLarge("image refused: " + st.message() + " (max_image_pixels = " +
-                                std::to_string(ctx.config.max_image_pixels) + ")");
-      case StatusCode::kResourceExhausted:
-        return Status::TooLarge("image refused: " + st.message());
-      default:
-        return Status::InvalidArgument("the file is not a readable image: " + st.message());
-    }
-  }
-  rec->kind = "image";
-  rec->width = img->width;
-  rec->height = img->height;
-  rec->pages = 1;
-  return Status::Ok();
-}
-
-// Checks a PDF: it opens, has pages, and its first page renders; the size
-// recorded is that page as the model would see it.
-Status inspect_pdf(const ServerContext& ctx, const std::string& body, store::FileRecord* rec) {
-  auto pages = engine::pdf_page_count(as_bytes(body));
-  if (!pages.ok()) {
-    const Status& st = pages.status();
-    if (st.code() == StatusCode::kTooLarge) return Status::TooLarge("PDF refused: " + st.message());
-    if (st.code() == StatusCode::kPermissionDenied)
-      return Status::InvalidArgument("the PDF is encrypted; upload an unprotected copy");
-    return Status::InvalidArgument("the file is not a readable PDF: " + st.message());
-  }
-  if (*pages < 1) return Status::InvalidArgument("the PDF has no pages");
-  engine::PdfRenderOptions opts;
-  opts.max_side = ctx.config.max_image_side > 0 ? ctx.config.max_image_side : 768;
-  opts.max_pages = 1;
-  Status st = engine::render_pdf_pages(as_bytes(body), opts, [&](engine::PdfPage page) {
-    rec->width = page.image.width;
-    rec->height = page.image.height;
-    return Status::Ok();
-  });
-  if (!st.ok()) return Status::InvalidArgument("the PDF's first page cannot be rendered: " + st.message());
-  rec->kind = "pdf";
-  rec->pages = *pages;
-  return Status::Ok();
 }
 
 // The Content-Type the client sent, without parameters, lower case.
@@ -126,40 +51,25 @@ HttpResponse upload(ServerContext& ctx, BlobStore* blobs, HttpRequest& req, Call
   if (!blobs) return HttpResponse::error(503, "unavailable", "file uploads need a data directory (data_dir)");
   if (req.body.empty())
     return HttpResponse::error(400, "invalid_argument", "empty upload: send the file's bytes as the request body");
-  engine::ImageFormat format = engine::sniff_image_format(as_bytes(req.body));
-  if (format == engine::ImageFormat::kUnknown)
+  if (engine::sniff_image_format(as_bytes(req.body)) == engine::ImageFormat::kUnknown)
     return HttpResponse::error(400, "unsupported_file_type",
                                "unsupported file type: upload a PNG, JPEG, WebP, GIF or BMP image, or a PDF");
-  FileKind kind = kind_of(format);
-  auto name = clean_name(req, kind);
+  auto name = clean_name(req);
   if (!name.ok()) return HttpResponse::from_status(name.status());
-
-  store::FileRecord rec;
-  rec.user_id = c.user.id;
-  rec.name = *name;
-  rec.mime = kind.mime;
-  rec.size_bytes = static_cast<int64_t>(req.body.size());
-  Status checked = format == engine::ImageFormat::kPdf ? inspect_pdf(ctx, req.body, &rec)
-                                                       : inspect_image(ctx, req.body, &rec);
-  if (!checked.ok()) return HttpResponse::from_status(checked);
-  rec.sha256 = engine::to_hex(engine::sha256(as_bytes(req.body)));
-
-  bool created = false;
-  auto row = blobs->add_file(ctx.store, rec, req.body, &created);
-  if (!row.ok()) return HttpResponse::from_status(row.status());
-  Json out{{"file", file_json(*row)}, {"created", created}};
+  UploadLimits limits{ctx.config.max_image_pixels, ctx.config.max_image_side};
+  auto up = accept_upload(ctx.store, *blobs, limits, c.user.id, *name, req.body);
+  if (!up.ok()) return HttpResponse::from_status(up.status());
+  Json out{{"file", file_json(up->file)}, {"created", up->created}};
   std::string declared = declared_type(req);
-  if (!declared.empty() && declared != kind.mime)
-    out["note"] = "Content-Type said '" + declared + "'; the content is " + kind.mime;
-  return json_response(created ? 201 : 200, out);
+  if (!declared.empty() && declared != up->mime)
+    out["note"] = "Content-Type said '" + declared + "'; the content is " + up->mime;
+  return json_response(up->created ? 201 : 200, out);
 }
 
 // The caller's own file, or NotFound (also for another member's).
 Result<store::FileRecord> own_file(ServerContext& ctx, const HttpRequest& req, const Caller& c) {
   TEAMVL_ASSIGN_OR_RETURN(int64_t id, path_id(req, "id"));
-  auto f = ctx.store.get_file(id);
-  if (!f.ok() || f->user_id != c.user.id) return Status::NotFound("no file with id " + std::to_string(id));
-  return f;
+  return member_file(ctx.store, c.user.id, id);
 }
 
 // Content-Disposition with an ASCII fallback name and the exact UTF-8 one.

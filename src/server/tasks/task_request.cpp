@@ -9,6 +9,24 @@ constexpr size_t kMaxMessages = 512;
 constexpr size_t kMaxContentBytes = 1 << 20;
 constexpr int32_t kMaxTokensLimit = 32768;
 
+// "file_ids": positive integers, at most kMaxFilesPerMessage.
+Result<std::vector<int64_t>> read_file_ids(const Json& holder, const std::string& where) {
+  std::vector<int64_t> ids;
+  auto it = holder.find("file_ids");
+  if (it == holder.end() || it->is_null()) return ids;
+  if (!it->is_array()) return Status::InvalidArgument("'" + where + "file_ids' must be an array of file ids");
+  if (it->size() > kMaxFilesPerMessage)
+    return Status::InvalidArgument("'" + where + "file_ids' has more than " + std::to_string(kMaxFilesPerMessage) +
+                                   " files");
+  for (const Json& id : *it) {
+    if (!id.is_number_integer() || id.get<int64_t>() < 1)
+      return Status::InvalidArgument("'" + where + "file_ids' must hold positive integer file ids (got " +
+                                     id.dump() + ")");
+    ids.push_back(id.get<int64_t>());
+  }
+  return ids;
+}
+
 Status read_messages(const Json& arr, TaskRequest* req) {
   if (!arr.is_array() || arr.empty()) return Status::InvalidArgument("'messages' must be a non-empty array");
   if (arr.size() > kMaxMessages)
@@ -26,7 +44,10 @@ Status read_messages(const Json& arr, TaskRequest* req) {
       return Status::InvalidArgument("'" + where + ".content' must be a string");
     if (content->get_ref<const std::string&>().size() > kMaxContentBytes)
       return Status::TooLarge("'" + where + ".content' is larger than 1 MiB");
-    req->messages.push_back({role->get<std::string>(), content->get<std::string>()});
+    TEAMVL_ASSIGN_OR_RETURN(std::vector<int64_t> files, read_file_ids(m, where + "."));
+    if (!files.empty() && *role != "user")
+      return Status::InvalidArgument("'" + where + ".file_ids' is only allowed on user messages");
+    req->messages.push_back({role->get<std::string>(), content->get<std::string>(), std::move(files)});
   }
   if (req->messages.back().role == "assistant")
     return Status::InvalidArgument("the last message must be from the user or the system");
@@ -38,7 +59,7 @@ Status apply_params(const Json& p, TaskRequest* req) {
   if (!p.is_object()) return Status::InvalidArgument("'params' must be an object");
   static const std::vector<std::string> kKnown = {"temperature", "top_p", "top_k", "min_p", "max_tokens", "seed",
                                                   "stop", "repetition_penalty", "presence_penalty",
-                                                  "frequency_penalty"};
+                                                  "frequency_penalty", "max_image_side"};
   for (const auto& [k, _] : p.items())
     if (std::find(kKnown.begin(), kKnown.end(), k) == kKnown.end()) {
       std::string list;
@@ -55,6 +76,8 @@ Status apply_params(const Json& p, TaskRequest* req) {
   TEAMVL_ASSIGN_OR_RETURN(auto rep, opt_number(p, "repetition_penalty", 0.5, 2));
   TEAMVL_ASSIGN_OR_RETURN(auto pres, opt_number(p, "presence_penalty", -2, 2));
   TEAMVL_ASSIGN_OR_RETURN(auto freq, opt_number(p, "frequency_penalty", -2, 2));
+  TEAMVL_ASSIGN_OR_RETURN(auto side, opt_int(p, "max_image_side", 32, 4096));
+  if (side) req->max_image_side = static_cast<int>(*side);
   if (temp) s.temperature = static_cast<float>(*temp);
   if (top_p) s.top_p = static_cast<float>(*top_p);
   if (top_k) s.top_k = static_cast<int32_t>(*top_k);
@@ -90,8 +113,11 @@ Result<TaskRequest> parse_task_request(const Json& body) {
     TEAMVL_RETURN_IF_ERROR(read_messages(*messages, &req));
   } else {
     TEAMVL_ASSIGN_OR_RETURN(std::string text, req_string(body, "prompt", kMaxContentBytes));
-    req.messages.push_back({"user", text});
+    TEAMVL_ASSIGN_OR_RETURN(std::vector<int64_t> files, read_file_ids(body, ""));
+    req.messages.push_back({"user", text, std::move(files)});
   }
+  if (messages != body.end() && body.contains("file_ids"))
+    return Status::InvalidArgument("with 'messages', put 'file_ids' on the user message they belong to");
   if (auto p = body.find("params"); p != body.end() && !p->is_null()) TEAMVL_RETURN_IF_ERROR(apply_params(*p, &req));
   TEAMVL_ASSIGN_OR_RETURN(auto session, opt_int(body, "session_id", 1, INT64_MAX));
   TEAMVL_ASSIGN_OR_RETURN(auto priority, opt_int(body, "priority", 0, 3));
@@ -111,13 +137,18 @@ Result<TaskRequest> parse_task_request(const Json& body) {
 
 Json TaskRequest::to_json() const {
   Json msgs = Json::array();
-  for (const auto& m : messages) msgs.push_back({{"role", m.role}, {"content", m.content}});
+  for (const auto& m : messages) {
+    Json jm{{"role", m.role}, {"content", m.content}};
+    if (!m.file_ids.empty()) jm["file_ids"] = m.file_ids;
+    msgs.push_back(std::move(jm));
+  }
   Json params{{"temperature", sampling.temperature}, {"top_p", sampling.top_p},     {"top_k", sampling.top_k},
               {"min_p", sampling.min_p},             {"max_tokens", max_tokens},    {"seed", sampling.seed},
               {"repetition_penalty", sampling.repetition_penalty},
               {"presence_penalty", sampling.presence_penalty},
               {"frequency_penalty", sampling.frequency_penalty},
               {"stop", stop}};
+  if (max_image_side) params["max_image_side"] = *max_image_side;
   Json j{{"messages", msgs}, {"params", params}, {"label", label}};
   if (session_id) j["session_id"] = *session_id;
   if (priority) j["priority"] = *priority;

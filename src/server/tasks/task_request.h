@@ -17,7 +17,12 @@ namespace teamvl::server {
 struct TaskMessage {
   std::string role;     // system | user | assistant
   std::string content;
+  // The member's uploaded files shown with this (user) message, in order: an
+  // image is one image, a PDF every page. They go before the text.
+  std::vector<int64_t> file_ids;
 };
+
+inline constexpr size_t kMaxFilesPerMessage = 16;
 
 struct TaskRequest {
   std::vector<TaskMessage> messages;
@@ -28,17 +33,19 @@ struct TaskRequest {
   std::optional<int> priority;         // 0..3; default: the member's ceiling
   std::optional<int64_t> timeout_s;    // default: the task_timeout setting
   std::string label;                   // shown in the team view
+  std::optional<int> max_image_side;   // longest side of attached images (default: the setting)
 
   Json to_json() const;
 };
 
-// Reads {"messages":[{"role","content"}...] | "prompt": "...", "params":{...},
-// "session_id", "priority", "timeout_s", "label"}. Errors name the field.
+// Reads {"messages":[{"role","content","file_ids"?}...] | "prompt": "...",
+// "file_ids"?, "params":{...}, "session_id", "priority", "timeout_s", "label"}.
+// Errors name the field. Whether the files exist is checked at submission.
 Result<TaskRequest> parse_task_request(const Json& body);
 
 // Sampling fields shared with presets and the OpenAI API: temperature, top_p,
 // top_k, min_p, max_tokens, seed, stop, repetition_penalty, presence_penalty,
-// frequency_penalty. Only the fields present change `req`.
+// frequency_penalty, max_image_side. Only the fields present change `req`.
 Status apply_params(const Json& params, TaskRequest* req);
 
 }  // namespace teamvl::server

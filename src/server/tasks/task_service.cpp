@@ -1,6 +1,11 @@
 #include "server/tasks/task_service.h"
 
+#include <cstdlib>
+#include <random>
+#include <string_view>
+
 #include "base/log.h"
+#include "engine/multimodal/mm_prompt.h"
 
 namespace teamvl::server {
 namespace {
@@ -17,11 +22,27 @@ const char* store_state(scheduler::Outcome o) {
   return store::task_state::kFailed;
 }
 
+// Test hook: with TEAMVL_TEST_FAULTS=1 in the server's environment, a task
+// whose text contains this marker fails its first attempt with an engine
+// fault (scheduler::TaskSpec::inject_faults), so tests can watch the retry.
+constexpr std::string_view kInjectFaultMarker = "[[inject-engine-fault]]";
+
+bool wants_injected_fault(const TaskRequest& req) {
+  static const bool enabled = [] {
+    const char* v = std::getenv("TEAMVL_TEST_FAULTS");
+    return v != nullptr && std::string_view(v) == "1";
+  }();
+  if (!enabled) return false;
+  for (const auto& m : req.messages)
+    if (m.content.find(kInjectFaultMarker) != std::string::npos) return true;
+  return false;
+}
+
 }  // namespace
 
 TaskService::TaskService(store::Store& store, engine::Engine& engine, scheduler::EngineLoop& loop,
-                         const Clock& clock, TaskServiceConfig config)
-    : store_(store), engine_(engine), loop_(loop), clock_(clock), config_(config) {}
+                         const Clock& clock, TaskServiceConfig config, TaskImages* images)
+    : store_(store), engine_(engine), loop_(loop), clock_(clock), config_(config), images_(images) {}
 
 scheduler::MemberLimits TaskService::limits_for(int64_t user_id) {
   scheduler::MemberLimits l = loop_.member_limits(user_id);
@@ -35,18 +56,39 @@ scheduler::MemberLimits TaskService::limits_for(int64_t user_id) {
 
 void TaskService::refresh_limits(int64_t user_id) { loop_.set_member_limits(user_id, limits_for(user_id)); }
 
-Result<engine::Prompt> TaskService::build_prompt(const TaskRequest& req) const {
+Result<engine::Prompt> TaskService::build_prompt(const TaskRequest& req, int64_t user_id) const {
+  // Where each image goes: a marker no member can type (a fresh random one
+  // per prompt), so text that happens to contain "<__media__>" stays text.
+  std::random_device rd;
+  const std::string marker = "<__teamvl_image_" + std::to_string(rd()) + "_" + std::to_string(rd()) + "__>";
   std::vector<engine::ChatMessage> msgs;
+  std::vector<engine::ImageEmbeddingPtr> images;
   for (const auto& m : req.messages) {
     engine::ChatMessage cm;
     cm.role = m.role;
-    cm.content = m.content;
+    if (!m.file_ids.empty()) {
+      if (!images_) return Status::FailedPrecondition("image input needs the vision projector (mmproj), which this server has not loaded");
+      TEAMVL_ASSIGN_OR_RETURN(auto embedded, images_->embed(user_id, m.file_ids, req.max_image_side.value_or(0)));
+      for (size_t i = 0; i < embedded.size(); ++i) cm.content += marker;
+      images.insert(images.end(), embedded.begin(), embedded.end());
+    }
+    cm.content += m.content;
     msgs.push_back(std::move(cm));
   }
   std::string text = engine_.render_chat(msgs, true);
-  std::vector<int32_t> ids = engine_.tokenize(text, true);
-  if (ids.empty()) return Status::InvalidArgument("the prompt is empty");
-  return engine::Prompt(ids);
+  if (images.empty()) {
+    std::vector<int32_t> ids = engine_.tokenize(text, true);
+    if (ids.empty()) return Status::InvalidArgument("the prompt is empty");
+    return engine::Prompt(ids);
+  }
+  engine::MmPromptOptions options;
+  options.marker = marker;
+  auto mm = engine::build_mm_prompt(text, images, engine_.tokenizer(), options);
+  if (!mm.ok()) {
+    // A message that spells out the template's image placeholder adds a slot.
+    return Status::InvalidArgument("the images do not fit the prompt: " + mm.status().message());
+  }
+  return mm->to_prompt();
 }
 
 std::shared_ptr<TaskChannel> TaskService::new_channel(int64_t task_id) {
@@ -81,7 +123,7 @@ Result<store::Task> TaskService::submit(const store::User& user, std::optional<i
     return Status::PermissionDenied("priority " + std::to_string(priority) + " is above your ceiling (" +
                                     std::to_string(quota.priority_ceiling) + "); an admin can raise it");
   req.priority = priority;
-  TEAMVL_ASSIGN_OR_RETURN(engine::Prompt prompt, build_prompt(req));
+  TEAMVL_ASSIGN_OR_RETURN(engine::Prompt prompt, build_prompt(req, user.id));
   int64_t prompt_tokens = prompt.size();
   int64_t now = clock_.now_unix();
 
@@ -119,6 +161,7 @@ Result<store::Task> TaskService::submit(const store::User& user, std::optional<i
       user_msg.session_id = *req.session_id;
       user_msg.role = "user";
       user_msg.content = req.messages.back().content;
+      user_msg.file_ids = req.messages.back().file_ids;
       user_msg.task_id = task.id;
       TEAMVL_RETURN_IF_ERROR(store_.add_chat_message(user_msg).status());
     }
@@ -142,6 +185,7 @@ Status TaskService::enqueue(const store::Task& task, const TaskRequest& req, int
   spec.est_input_tokens = prompt_tokens;
   spec.timeout = std::chrono::seconds(task.timeout_s);
   spec.max_attempts = std::max(1, task.max_attempts);
+  if (wants_injected_fault(req)) spec.inject_faults = 1;
   spec.limits = limits_for(task.user_id);
   auto ch = new_channel(task.id);
   Status st = loop_.submit(std::move(spec), listener_for(task.id, task.session_id, ch));
@@ -174,7 +218,12 @@ scheduler::Listener TaskService::listener_for(int64_t task_id, std::optional<int
     ch->publish("token", Json{{"text", text}, {"n_output", n_output}}.dump());
   };
   l.on_preempted = [ch](const Status& why) { ch->publish("preempted", Json{{"message", why.message()}}.dump()); };
-  l.on_retry = [ch](int attempt, const Status& why) {
+  l.on_retry = [this, task_id, ch](int attempt, const Status& why) {
+    // Back to queued in the store (the failed start stays counted), so the
+    // next start records attempt + 1 and a restart now would run it again.
+    (void)store_.requeue_task(task_id, store::RequeueReason::kRetry);
+    log_warn("tasks", "task " + std::to_string(task_id) + " attempt " + std::to_string(attempt) +
+                          " hit an engine fault, retrying: " + why.message());
     ch->publish("retry", Json{{"attempt", attempt}, {"message", why.message()}}.dump());
   };
   l.on_finished = [this, task_id, session_id, ch](const scheduler::TaskResult& r) { finish(task_id, session_id, r, ch); };
@@ -253,7 +302,7 @@ Status TaskService::recover() {
   for (const auto& t : queued) {
     Json j = Json::parse(t.request_json, nullptr, false);
     auto req = j.is_object() ? parse_task_request(j) : Result<TaskRequest>(Status::DataLoss("unreadable request"));
-    auto prompt = req.ok() ? build_prompt(*req) : Result<engine::Prompt>(req.status());
+    auto prompt = req.ok() ? build_prompt(*req, t.user_id) : Result<engine::Prompt>(req.status());
     Status st = prompt.ok() ? enqueue(t, *req, prompt->size(), std::move(prompt).value()) : prompt.status();
     if (!st.ok()) {
       log_warn("tasks", "task " + std::to_string(t.id) + " cannot run again: " + st.to_string());

@@ -16,6 +16,7 @@
 #include "scheduler/engine_loop.h"
 #include "scheduler/quotas.h"
 #include "server/tasks/task_channel.h"
+#include "server/tasks/task_images.h"
 #include "server/tasks/task_request.h"
 #include "store/store.h"
 
@@ -29,9 +30,10 @@ struct TaskServiceConfig {
 
 class TaskService {
  public:
-  // All references must outlive the service.
+  // All references must outlive the service. `images` may be null (then a
+  // task with attached files is refused with a clear error).
   TaskService(store::Store& store, engine::Engine& engine, scheduler::EngineLoop& loop, const Clock& clock,
-              TaskServiceConfig config);
+              TaskServiceConfig config, TaskImages* images = nullptr);
 
   // Queues again what a crash or kill interrupted. Call once before serving.
   Status recover();
@@ -49,7 +51,9 @@ class TaskService {
   void refresh_limits(int64_t user_id);
 
  private:
-  Result<engine::Prompt> build_prompt(const TaskRequest& req) const;
+  // The model's input: the chat template over the messages, each attached
+  // file's images before its message's text.
+  Result<engine::Prompt> build_prompt(const TaskRequest& req, int64_t user_id) const;
   Status enqueue(const store::Task& task, const TaskRequest& req, int64_t prompt_tokens, engine::Prompt prompt);
   scheduler::Listener listener_for(int64_t task_id, std::optional<int64_t> session_id,
                                    std::shared_ptr<TaskChannel> ch);
@@ -63,6 +67,7 @@ class TaskService {
   scheduler::EngineLoop& loop_;
   const Clock& clock_;
   const TaskServiceConfig config_;
+  TaskImages* images_;
 
   std::mutex mu_;
   std::map<int64_t, std::shared_ptr<TaskChannel>> channels_;  // guarded by mu_; newest kept
