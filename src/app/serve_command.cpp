@@ -50,6 +50,9 @@ server::ServerConfig server_config_from(const Settings& s) {
   c.max_users = static_cast<int>(s.integer("max_users"));
   c.data_dir = s.str("data_dir");
   c.task_timeout_s = s.integer("task_timeout");
+  c.shared_storage = s.str("shared_storage");
+  c.pipeline_defaults.task_timeout_s = c.task_timeout_s;
+  c.pipeline_defaults.page_side = static_cast<int>(s.integer("pipeline_page_side"));
   c.policy = *scheduler::parse_policy(s.str("scheduler"));
   c.max_image_side = static_cast<int>(s.integer("max_image_side"));
   c.model_cache = s.flag("model_cache");
@@ -60,6 +63,17 @@ server::ServerConfig server_config_from(const Settings& s) {
   return c;
 }
 
+// config/team_pipeline.yaml over the pipeline defaults; shared storage is
+// the setting, else the file's, else <data_dir>/shared.
+static Status load_pipeline_settings(const Settings& s, server::ServerConfig* c) {
+  bool required = s.entry("pipeline_config").source != "default";
+  auto d = pipelines::load_pipeline_config(s.str("pipeline_config"), c->pipeline_defaults, required);
+  if (!d.ok()) return d.status();
+  c->pipeline_defaults = *d;
+  if (c->shared_storage.empty()) c->shared_storage = d->shared_storage;
+  if (c->shared_storage.empty()) c->shared_storage = (std::filesystem::path(c->data_dir) / "shared").string();
+  return Status::Ok();
+}
 
 Result<std::unique_ptr<store::Store>> open_data_dir(const Settings& s) {
   namespace fs = std::filesystem;
@@ -106,6 +120,10 @@ int run_serve(std::vector<std::string> args) {
     return 1;
   }
   server::ServerConfig config = server_config_from(*settings);
+  if (Status st = load_pipeline_settings(*settings, &config); !st.ok()) {
+    log_error("serve", st.message());
+    return 2;
+  }
   config.model.path = (*engine)->options().model_path;
   config.model.id = std::filesystem::path(config.model.path).stem().string();
   config.model.description = (*engine)->hparams().to_string();

@@ -4,6 +4,7 @@
 #include "server/auth/crypto.h"
 #include "scheduler/engine_loop.h"
 #include "server/routes/context.h"
+#include "server/pipelines/pipeline_runner.h"
 #include "server/tasks/task_service.h"
 #include "server/tasks/team_events.h"
 
@@ -46,6 +47,9 @@ class TeamServerImpl : public TeamServer {
     add_file_routes(router_, ctx_);
     add_task_routes(router_, ctx_);
     add_openai_routes(router_, ctx_);
+    pipelines_ = std::make_unique<PipelineRunner>(ctx_);
+    add_pipeline_routes(router_, ctx_, *pipelines_);
+    add_shared_routes(router_, ctx_, *pipelines_);
     if (config.http.static_dir.empty()) router_.add("GET", "/", [this](HttpRequest&) { return landing_page(); });
   }
 
@@ -66,6 +70,7 @@ class TeamServerImpl : public TeamServer {
     TEAMVL_ASSIGN_OR_RETURN(bool done, ctx_.store.setup_done());
     loop_->start();
     TEAMVL_RETURN_IF_ERROR(tasks_->recover());
+    pipelines_->start();  // after recover: the tasks its items follow are queued again
     std::string error;
     http_ = start_http_server(ctx_.config.http, router_, &error);
     if (!http_) return Status::Unavailable(error);
@@ -85,6 +90,7 @@ class TeamServerImpl : public TeamServer {
   void shutdown(int grace_s) override {
     team_events_->stop();
     if (http_) http_->shutdown(grace_s);
+    pipelines_->stop();
     // Tasks still queued or running stay so in the store: the next start runs them.
     loop_->stop();
   }
@@ -99,6 +105,7 @@ class TeamServerImpl : public TeamServer {
   std::unique_ptr<TaskImages> images_;  // before tasks_, which uses it
   std::unique_ptr<TaskService> tasks_;
   std::unique_ptr<TeamEvents> team_events_;
+  std::unique_ptr<PipelineRunner> pipelines_;
   Router router_;
   std::unique_ptr<HttpServer> http_;
 };

@@ -10,6 +10,7 @@
 #include "base/status.h"
 #include "engine/engine.h"
 #include "engine/vision/vision_model.h"
+#include "pipelines/pipeline_config.h"
 #include "scheduler/fair_queue.h"
 #include "scheduler/quotas.h"
 #include "server/http/http.h"
@@ -39,6 +40,8 @@ struct ServerConfig {
   ModelInfo model;
   scheduler::QueuePolicy policy = scheduler::QueuePolicy::kFair;
   int64_t task_timeout_s = 1800;
+  std::string shared_storage;  // pipeline outputs (empty: <data_dir>/shared)
+  pipelines::PipelineDefaults pipeline_defaults;  // config/team_pipeline.yaml
 };
 
 class TeamServer {

@@ -212,6 +212,77 @@ struct Preset {
   int64_t updated_at = 0;
 };
 
+
+// --- relay pipelines (src/pipelines) ---
+// A pipeline is a named, versioned definition (a JSON document the pipelines
+// module validates); every edit adds a version. A run executes one version
+// over a set of items; each item moves through the steps on its own.
+struct Pipeline {
+  int64_t id = 0;
+  int64_t owner_id = 0;               // the creator: may edit and delete it
+  std::string name;                   // unique
+  int64_t version = 1;                // the newest version
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+struct PipelineVersion {
+  int64_t pipeline_id = 0;
+  int64_t version = 0;
+  std::string definition_json;        // a JSON object
+  int64_t created_by = 0;
+  int64_t created_at = 0;
+};
+
+namespace run_state {
+inline constexpr const char* kRunning = "running";
+inline constexpr const char* kPaused = "paused";
+inline constexpr const char* kDone = "done";
+inline constexpr const char* kFailed = "failed";
+inline constexpr const char* kCancelled = "cancelled";
+}  // namespace run_state
+// done | failed | cancelled.
+bool is_final_run_state(std::string_view s);
+
+struct PipelineRun {
+  int64_t id = 0;
+  int64_t pipeline_id = 0;
+  int64_t version = 0;                // the definition version it runs
+  int64_t started_by = 0;
+  std::string state = run_state::kRunning;
+  std::string error;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  int64_t finished_at = 0;            // 0 = not finished
+};
+
+namespace item_state {
+inline constexpr const char* kPending = "pending";        // waiting to start its current step
+inline constexpr const char* kRunning = "running";        // its current step's task is in flight
+inline constexpr const char* kAwaitingReview = "awaiting_review";
+inline constexpr const char* kDone = "done";
+inline constexpr const char* kFailed = "failed";
+inline constexpr const char* kCancelled = "cancelled";
+}  // namespace item_state
+bool is_item_state(std::string_view s);
+// done | failed | cancelled.
+bool is_final_item_state(std::string_view s);
+
+// One input of a run (an image, a PDF, or one page of a PDF).
+struct RunItem {
+  int64_t id = 0;
+  int64_t run_id = 0;
+  int64_t position = 0;               // 0-based order in the run
+  std::string name;                   // shown to people and in {{item}}
+  std::string folder;                 // its folder in shared storage, unique in the run
+  std::string source_json = "{}";     // the input: file id, sha256s of rendered pages
+  std::string state = item_state::kPending;
+  int64_t step_index = 0;             // the current step (== steps count when done)
+  std::optional<int64_t> task_id;     // the current step's task while in flight
+  std::string steps_json = "[]";      // per-step results and attempts
+  int64_t updated_at = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -380,6 +451,39 @@ class Store {
   // and created_at stay. NotFound, AlreadyExists, InvalidArgument as above.
   virtual Status update_preset(const Preset& p) = 0;
   virtual Status delete_preset(int64_t id) = 0;                        // NotFound
+  // --- relay pipelines ---
+  // Creates a pipeline with version 1 = definition_json (a JSON object).
+  // Fills id, version, times. AlreadyExists when the name is taken; NotFound
+  // when the owner does not exist.
+  virtual Result<Pipeline> create_pipeline(const Pipeline& p, const std::string& definition_json) = 0;
+  virtual Result<Pipeline> get_pipeline(int64_t id) = 0;               // NotFound
+  virtual Result<std::vector<Pipeline>> list_pipelines() = 0;          // by name
+  // Adds version (newest + 1) with this definition and renames the pipeline
+  // to `name`, atomically; returns the updated pipeline. NotFound,
+  // AlreadyExists (name taken), InvalidArgument (not a JSON object).
+  virtual Result<Pipeline> add_pipeline_version(int64_t id, const std::string& name,
+                                                const std::string& definition_json, int64_t by) = 0;
+  virtual Result<PipelineVersion> get_pipeline_version(int64_t id, int64_t version) = 0;  // NotFound
+  virtual Result<std::vector<PipelineVersion>> list_pipeline_versions(int64_t id) = 0;    // oldest first
+  // Removes the pipeline with its versions, runs and items. NotFound.
+  virtual Status delete_pipeline(int64_t id) = 0;
+
+  // Writes a run and its items (their run_id is filled) in one transaction.
+  // Fills ids and times. NotFound when the pipeline version or user is absent.
+  virtual Result<PipelineRun> create_run(const PipelineRun& run, std::vector<RunItem>* items) = 0;
+  virtual Result<PipelineRun> get_run(int64_t id) = 0;                 // NotFound
+  // Newest first; one pipeline's when pipeline_id is set; only these states
+  // when states is non-empty.
+  virtual Result<std::vector<PipelineRun>> list_runs(std::optional<int64_t> pipeline_id,
+                                                     const std::vector<std::string>& states, int limit) = 0;
+  // Sets state and error; finished_at = now when the state is final.
+  // InvalidArgument for an unknown state; NotFound.
+  virtual Status set_run_state(int64_t id, const std::string& state, const std::string& error) = 0;
+  virtual Result<RunItem> get_run_item(int64_t id) = 0;                // NotFound
+  virtual Result<std::vector<RunItem>> list_run_items(int64_t run_id) = 0;  // by position
+  // Writes state, step_index, task_id and steps_json (updated_at = now).
+  // InvalidArgument for an unknown state or steps_json not an array; NotFound.
+  virtual Status update_run_item(const RunItem& item) = 0;
 };
 
 // Opens (creating if needed) the SQLite database at `path` and applies

@@ -179,6 +179,59 @@ CREATE TABLE presets (
   UNIQUE (user_id, name)
 );
 )sql"},
+    {3, "relay pipelines: definitions and their versions, runs, run items", R"sql(
+CREATE TABLE pipelines (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name TEXT NOT NULL UNIQUE,
+  version BIGINT NOT NULL DEFAULT 1,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+
+CREATE TABLE pipeline_versions (
+  pipeline_id INTEGER NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE,
+  version BIGINT NOT NULL,
+  definition_json TEXT NOT NULL,
+  created_by BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (pipeline_id, version)
+);
+
+CREATE TABLE pipeline_runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  pipeline_id INTEGER NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE,
+  version BIGINT NOT NULL,
+  started_by INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  state TEXT NOT NULL CHECK (state IN ('running', 'paused', 'done', 'failed', 'cancelled')),
+  error TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  finished_at BIGINT NOT NULL DEFAULT 0,
+  FOREIGN KEY (pipeline_id, version) REFERENCES pipeline_versions(pipeline_id, version)
+);
+CREATE INDEX pipeline_runs_pipeline ON pipeline_runs(pipeline_id, id);
+CREATE INDEX pipeline_runs_state ON pipeline_runs(state);
+
+-- task_id has no foreign key: an item keeps naming the task of its current
+-- step even if a member's tasks are removed.
+CREATE TABLE pipeline_run_items (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id INTEGER NOT NULL REFERENCES pipeline_runs(id) ON DELETE CASCADE,
+  position BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  folder TEXT NOT NULL,
+  source_json TEXT NOT NULL DEFAULT '{}',
+  state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'awaiting_review', 'done', 'failed',
+                                       'cancelled')),
+  step_index BIGINT NOT NULL DEFAULT 0,
+  task_id BIGINT,
+  steps_json TEXT NOT NULL DEFAULT '[]',
+  updated_at BIGINT NOT NULL,
+  UNIQUE (run_id, folder)
+);
+CREATE INDEX pipeline_run_items_run ON pipeline_run_items(run_id, position);
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(

@@ -4,8 +4,8 @@
 // transaction and other threads wait. Other processes on the same file wait
 // through SQLite's busy timeout. The methods are split by entity across
 // users.cpp, sessions.cpp, api_keys.cpp, quotas.cpp, settings.cpp,
-// audit.cpp, usage.cpp, tasks.cpp, chat_sessions.cpp, files.cpp and
-// presets.cpp; adding an entity is a migration plus such a file.
+// audit.cpp, usage.cpp, tasks.cpp, chat_sessions.cpp, files.cpp,
+// presets.cpp and pipelines.cpp; adding an entity is a migration plus such a file.
 #pragma once
 
 #include <memory>
@@ -108,6 +108,23 @@ class SqliteStore final : public Store {
   Result<std::vector<Preset>> list_presets(int64_t user_id) override;
   Status update_preset(const Preset& p) override;
   Status delete_preset(int64_t id) override;
+
+  Result<Pipeline> create_pipeline(const Pipeline& p, const std::string& definition_json) override;
+  Result<Pipeline> get_pipeline(int64_t id) override;
+  Result<std::vector<Pipeline>> list_pipelines() override;
+  Result<Pipeline> add_pipeline_version(int64_t id, const std::string& name, const std::string& definition_json,
+                                        int64_t by) override;
+  Result<PipelineVersion> get_pipeline_version(int64_t id, int64_t version) override;
+  Result<std::vector<PipelineVersion>> list_pipeline_versions(int64_t id) override;
+  Status delete_pipeline(int64_t id) override;
+  Result<PipelineRun> create_run(const PipelineRun& run, std::vector<RunItem>* items) override;
+  Result<PipelineRun> get_run(int64_t id) override;
+  Result<std::vector<PipelineRun>> list_runs(std::optional<int64_t> pipeline_id,
+                                             const std::vector<std::string>& states, int limit) override;
+  Status set_run_state(int64_t id, const std::string& state, const std::string& error) override;
+  Result<RunItem> get_run_item(int64_t id) override;
+  Result<std::vector<RunItem>> list_run_items(int64_t run_id) override;
+  Status update_run_item(const RunItem& item) override;
 
  private:
   using Lock = std::lock_guard<std::recursive_mutex>;
