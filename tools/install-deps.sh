@@ -11,8 +11,13 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if [ "${1:-}" = "--test" ]; then
-  packages+=(clang)
+  # chromium (+ a CJK font for the zh-CN screenshots): the browser test of the web UI
+  packages+=(clang chromium fonts-wqy-microhei)
 fi
+# The web UI is built with npm. A Node.js from elsewhere (e.g. a newer one
+# that bundles npm) is kept: Debian's packages are added only when missing.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

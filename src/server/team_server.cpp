@@ -50,6 +50,7 @@ class TeamServerImpl : public TeamServer {
     pipelines_ = std::make_unique<PipelineRunner>(ctx_);
     add_pipeline_routes(router_, ctx_, *pipelines_);
     add_shared_routes(router_, ctx_, *pipelines_);
+    add_metrics_routes(router_, ctx_);
     if (config.http.static_dir.empty()) router_.add("GET", "/", [this](HttpRequest&) { return landing_page(); });
   }
 

@@ -69,12 +69,16 @@ bool is_http_parse_error(const beast::error_code& ec) {
 
 // The answer to a request that could not be read; null when the connection
 // should simply close (peer gone, timeout, shutdown).
-std::optional<HttpResponse> read_error_response(const beast::error_code& ec) {
+std::optional<HttpResponse> read_error_response(const beast::error_code& ec, size_t max_body_bytes) {
   if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
     return HttpResponse::error(431, "header_too_large", "request header fields too large");
   }
   if (ec == http::error::body_limit) {
-    return HttpResponse::error(413, "too_large", "request body too large");
+    // Whole MiB as the max_body_mb setting says it; bytes below 1 MiB.
+    const std::string limit = max_body_bytes >= (1u << 20) && max_body_bytes % (1u << 20) == 0
+                                  ? std::to_string(max_body_bytes >> 20) + " MiB"
+                                  : std::to_string(max_body_bytes) + " bytes";
+    return HttpResponse::error(413, "too_large", "request body too large: the limit is " + limit + " (max_body_mb)");
   }
   if (ec == http::error::bad_version) {
     return HttpResponse::error(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served");
@@ -451,7 +455,7 @@ awaitable<void> ServerImpl::serve(Stream& stream, std::shared_ptr<ConnCtl> ctl, 
       if (!ec) co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
     }
     if (ec) {
-      if (auto resp = read_error_response(ec)) {
+      if (auto resp = read_error_response(ec, opts_.max_body_bytes)) {
         log_debug("http", peer + " bad request: " + ec.message());
         if (!ctl->stopping) co_await write_error_and_close(stream, std::move(*resp), 11);
       }

@@ -148,6 +148,7 @@ TEST_F(HttpServerTest, OversizeBodyIs413) {
   ASSERT_TRUE(big);
   EXPECT_EQ(big->status, 413);
   EXPECT_EQ(error_code_of(*big), "too_large");
+  EXPECT_NE(big->body.find("the limit is 1024 bytes"), std::string::npos) << big->body;
   // Chunked: the limit is found while reading, not from a Content-Length.
   auto c = TestClient::connect(port_);
   ASSERT_TRUE(c);
