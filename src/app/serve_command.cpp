@@ -55,6 +55,7 @@ server::ServerConfig server_config_from(const Settings& s) {
   c.pipeline_defaults.page_side = static_cast<int>(s.integer("pipeline_page_side"));
   c.policy = *scheduler::parse_policy(s.str("scheduler"));
   c.max_image_side = static_cast<int>(s.integer("max_image_side"));
+  c.max_image_pixels = s.integer("max_image_pixels");
   c.model_cache = s.flag("model_cache");
   c.quota_defaults.inferences_per_day = s.integer("quota_inferences_per_day");
   c.quota_defaults.tokens_per_day = s.integer("quota_tokens_per_day");

@@ -41,6 +41,8 @@ const std::vector<SettingSpec> kSpecs = {
      "engine threads (0: one per core)", 0, 1024},
     {"max_image_side", T::kInt, "768", {"TEAMVL_MAX_IMAGE_SIDE"}, "--max-image-side",
      "longest image side fed to the vision encoder, px", 32, 8192},
+    {"max_image_pixels", T::kInt, "50000000", {"TEAMVL_MAX_IMAGE_PIXELS"}, "--max-image-pixels",
+     "largest image accepted (width x height, checked from the header before decoding)", 1, 1e10},
     {"max_body_mb", T::kInt, "64", {"TEAMVL_MAX_BODY_MB"}, "--max-body-mb",
      "largest request body, MiB", 1, 4096},
     {"session_hours", T::kInt, "168", {"TEAMVL_SESSION_HOURS"}, "--session-hours",

@@ -35,6 +35,7 @@ class TeamServerImpl : public TeamServer {
     tasks_ = std::make_unique<TaskService>(store, engine, *loop_, clock, tc, images_.get());
     ctx_.loop = loop_.get();
     ctx_.tasks = tasks_.get();
+    ctx_.images = images_.get();
     team_events_ = std::make_unique<TeamEvents>([this] { return team_view_json(ctx_).dump(); });
     ctx_.team_events = team_events_.get();
     add_setup_routes(router_, ctx_);

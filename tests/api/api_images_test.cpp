@@ -94,6 +94,15 @@ TEST_F(ImagesTest, AnAttachedImageAndEveryPdfPageBecomeImageTokens) {
   ASSERT_EQ(with_small["state"], "done") << with_small.dump();
   EXPECT_LT(with_small["input_tokens"].get<int64_t>(), with_pdf["input_tokens"].get<int64_t>());
 
+  // A follow-up question about the same image does not encode it again
+  // (MODEL_CACHE is on by default): the encoder count stays where it was.
+  const int64_t encodes = alice.get("/api/v1/resources").json()["image_encodes"];
+  EXPECT_GE(encodes, 3) << "the image and the two pages were encoded";
+  Json again = run(alice, ask("And what colour is it?", Json::array({png})));
+  ASSERT_EQ(again["state"], "done") << again.dump();
+  EXPECT_EQ(alice.get("/api/v1/resources").json()["image_encodes"], encodes);
+  EXPECT_EQ(alice.get("/api/v1/resources").json()["vision"], true);
+
   // A chat session keeps which files the question had.
   Response s = alice.send("POST", "/api/v1/sessions", {{"title", "pictures"}});
   ASSERT_EQ(s.status, 201) << s.body;
@@ -205,6 +214,23 @@ TEST_F(ImagesTest, AnEngineFaultIsRetriedAndRecorded) {
   // Without the marker nothing is injected.
   Json plain = run(admin, Json{{"prompt", "hello"}, {"params", {{"max_tokens", 2}}}});
   EXPECT_EQ(plain["attempts"], 1);
+}
+
+// The pixel limit is a setting: an image over it is refused from its header.
+class SmallPixelLimitTest : public ImagesTest {
+ protected:
+  std::vector<std::string> server_args() const override { return {"--max-image-pixels", "300"}; }
+};
+
+TEST_F(SmallPixelLimitTest, AnImageOverMaxImagePixelsIs413NamingTheLimit) {
+  Browser admin = setup_admin();
+  Response ok = http(port_, "POST", "/api/v1/files?name=small.png", make_png(10, 10),
+                     {{"Cookie", admin.cookie}, {"X-CSRF-Token", admin.csrf}});
+  EXPECT_EQ(ok.status, 201) << ok.body;
+  Response big = http(port_, "POST", "/api/v1/files?name=big.png", make_png(20, 20),
+                      {{"Cookie", admin.cookie}, {"X-CSRF-Token", admin.csrf}});
+  EXPECT_EQ(big.status, 413) << big.body;
+  EXPECT_NE(big.body.find("max_image_pixels = 300"), std::string::npos) << big.body;
 }
 
 }  // namespace

@@ -20,6 +20,7 @@ namespace teamvl::server {
 
 class TaskService;
 class TeamEvents;
+class TaskImages;
 
 struct ServerContext {
   ServerContext(const ServerConfig& c, store::Store& s, const Clock& clk)
@@ -35,6 +36,7 @@ struct ServerContext {
   scheduler::EngineLoop* loop = nullptr;
   TaskService* tasks = nullptr;
   TeamEvents* team_events = nullptr;
+  TaskImages* images = nullptr;  // image input (vision encoder, embedding cache)
 
   mutable std::mutex setup_mu;
   std::string setup_token;  // guarded by setup_mu; empty once setup is done

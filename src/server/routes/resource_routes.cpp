@@ -2,6 +2,7 @@
 // session) and each member's own usage against their quota.
 #include "scheduler/engine_loop.h"
 #include "server/routes/context.h"
+#include "server/tasks/task_images.h"
 
 namespace teamvl::server {
 
@@ -38,6 +39,8 @@ void add_resource_routes(Router& r, ServerContext& ctx) {
              {"policy", scheduler::policy_name(st.policy)},
              {"max_users", ctx.config.max_users},
              {"gpu_mem_per_user_gib", ctx.config.quota_defaults.memory_budget_gib},
+             {"vision", ctx.images != nullptr && ctx.images->available()},
+             {"image_encodes", ctx.images ? ctx.images->encodes() : 0},
              {"at", ctx.clock.now_unix()}};
     return json_response(200, out);
   }));
