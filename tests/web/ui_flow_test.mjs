@@ -118,7 +118,7 @@ async function setParams(page, values) {
 async function run() {
   mkdirSync(artifacts, { recursive: true });
   // Screenshots of an earlier run would mix with this one's.
-  for (const f of readdirSync(artifacts)) if (f.endsWith('.png') || f === 'server.log') rmSync(path.join(artifacts, f));
+  for (const f of readdirSync(artifacts)) if (/^[0-9]+-.*\.png$/.test(f) || f === 'server.log') rmSync(path.join(artifacts, f));
   const dataDir = mkdtempSync(path.join(tmpdir(), 'teamvl-web-data-'));
   let failed = false;
   // A failed run keeps its data directory (SQLite file, uploads) for a look.
