@@ -207,9 +207,14 @@ scheduler::Listener TaskService::listener_for(int64_t task_id, std::optional<int
   l.on_queued = [ch](int64_t position, std::optional<double> eta) {
     ch->publish("queued", Json{{"position", position}, {"eta_seconds", eta ? Json(*eta) : Json(nullptr)}}.dump());
   };
+  // The loop's thread calls these: stream events are published at once (in
+  // the loop's order), store writes go to writes_ (in the same order).
   l.on_started = [this, task_id, ch](int attempt) {
-    auto t = store_.get_task(task_id);
-    if (t.ok() && t->state == store::task_state::kQueued) (void)store_.mark_task_running(task_id, clock_.now_unix());
+    const int64_t now = clock_.now_unix();
+    writes_.post([this, task_id, now] {
+      auto t = store_.get_task(task_id);
+      if (t.ok() && t->state == store::task_state::kQueued) (void)store_.mark_task_running(task_id, now);
+    });
     ch->publish("started", Json{{"attempt", attempt}}.dump());
   };
   l.on_token = [ch](const std::string& text, int32_t n_output) {
@@ -221,12 +226,16 @@ scheduler::Listener TaskService::listener_for(int64_t task_id, std::optional<int
   l.on_retry = [this, task_id, ch](int attempt, const Status& why) {
     // Back to queued in the store (the failed start stays counted), so the
     // next start records attempt + 1 and a restart now would run it again.
-    (void)store_.requeue_task(task_id, store::RequeueReason::kRetry);
+    writes_.post([this, task_id] { (void)store_.requeue_task(task_id, store::RequeueReason::kRetry); });
     log_warn("tasks", "task " + std::to_string(task_id) + " attempt " + std::to_string(attempt) +
                           " hit an engine fault, retrying: " + why.message());
     ch->publish("retry", Json{{"attempt", attempt}, {"message", why.message()}}.dump());
   };
-  l.on_finished = [this, task_id, session_id, ch](const scheduler::TaskResult& r) { finish(task_id, session_id, r, ch); };
+  // "done" is published after the end is written, so whoever sees it reads
+  // the final state from the store.
+  l.on_finished = [this, task_id, session_id, ch](const scheduler::TaskResult& r) {
+    writes_.post([this, task_id, session_id, r, ch] { finish(task_id, session_id, r, ch); });
+  };
   return l;
 }
 
@@ -281,6 +290,7 @@ void TaskService::finish(int64_t task_id, std::optional<int64_t> session_id, con
 
 Status TaskService::cancel(int64_t task_id) {
   Status st = loop_.cancel(task_id);
+  writes_.drain();  // the cancelled end is in the store when this returns
   if (st.code() == StatusCode::kNotFound) {
     // Not in the loop (e.g. it failed to enqueue): finish it in the store.
     auto t = store_.get_task(task_id);

@@ -16,6 +16,7 @@
 #include "scheduler/engine_loop.h"
 #include "scheduler/quotas.h"
 #include "server/tasks/task_channel.h"
+#include "server/tasks/serial_executor.h"
 #include "server/tasks/task_images.h"
 #include "server/tasks/task_request.h"
 #include "store/store.h"
@@ -71,6 +72,10 @@ class TaskService {
 
   std::mutex mu_;
   std::map<int64_t, std::shared_ptr<TaskChannel>> channels_;  // guarded by mu_; newest kept
+
+  // Store writes after engine events (start, retry, end), in order, off the
+  // engine loop's thread. Last member: destroyed first, after running them all.
+  SerialExecutor writes_;
 };
 
 }  // namespace teamvl::server
