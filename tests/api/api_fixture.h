@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include "harness.h"
 
@@ -49,6 +51,18 @@ class ApiTest : public ::testing::Test {
     Response ch = b.send("POST", "/api/v1/auth/password", {{"current_password", temp}, {"new_password", name + "-pw-123"}});
     EXPECT_EQ(ch.status, 204) << ch.body;
     return login(port_, name, name + "-pw-123");
+  }
+
+  // Polls until the task ends; returns its final JSON (null on timeout).
+  Json wait_done(const Browser& b, int64_t id, int timeout_s = 120) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    while (std::chrono::steady_clock::now() < deadline) {
+      Json t = b.get("/api/v1/tasks/" + std::to_string(id)).json()["task"];
+      std::string state = t.value("state", "");
+      if (state != "queued" && state != "running") return t;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return Json();
   }
 
   std::string create_key(const Browser& b, const std::string& name) {

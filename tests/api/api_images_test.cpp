@@ -30,17 +30,6 @@ class ImagesTest : public ApiTest {
     return Json{{"messages", Json::array({msg})}, {"params", {{"max_tokens", max_tokens}, {"temperature", 0}}}};
   }
 
-  Json wait_done(const Browser& b, int64_t id, int timeout_s = 120) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-    while (std::chrono::steady_clock::now() < deadline) {
-      Json t = b.get("/api/v1/tasks/" + std::to_string(id)).json()["task"];
-      std::string state = t.value("state", "");
-      if (state != "queued" && state != "running") return t;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return Json();
-  }
-
   // Submits, waits, returns the finished task (fails the test when refused).
   Json run(const Browser& b, const Json& body) {
     Response r = b.send("POST", "/api/v1/tasks", body);

@@ -12,36 +12,10 @@
 #include <thread>
 
 #include "api_fixture.h"
+#include "test_files.h"
 
 namespace teamvl::testing {
 namespace {
-
-// A valid PDF with `pages` empty pages of w x 100 points (w varies the bytes).
-std::string make_pdf(int pages, int w) {
-  std::vector<std::string> objs;
-  std::string kids;
-  for (int i = 0; i < pages; ++i) kids += std::to_string(3 + i) + " 0 R ";
-  objs.push_back("<< /Type /Catalog /Pages 2 0 R >>");
-  objs.push_back("<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(pages) + " >>");
-  for (int i = 0; i < pages; ++i)
-    objs.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 " + std::to_string(w) + " 100] >>");
-  std::string out = "%PDF-1.4\n";
-  std::vector<size_t> offsets;
-  for (size_t i = 0; i < objs.size(); ++i) {
-    offsets.push_back(out.size());
-    out += std::to_string(i + 1) + " 0 obj\n" + objs[i] + "\nendobj\n";
-  }
-  size_t xref = out.size();
-  out += "xref\n0 " + std::to_string(objs.size() + 1) + "\n0000000000 65535 f \n";
-  for (size_t off : offsets) {
-    char line[32];
-    std::snprintf(line, sizeof line, "%010zu 00000 n \n", off);
-    out += line;
-  }
-  out += "trailer\n<< /Size " + std::to_string(objs.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
-         std::to_string(xref) + "\n%%EOF\n";
-  return out;
-}
 
 // Sampled, not greedy: the random-weight demo model's greedy answer to an
 // image is often an immediate end of text (an empty output, retried).

@@ -17,18 +17,6 @@ class TasksTest : public ApiTest {
   Json task_body(const std::string& prompt, int max_tokens) {
     return Json{{"prompt", prompt}, {"params", {{"max_tokens", max_tokens}, {"temperature", 0}}}};
   }
-
-  // Polls until the task ends; returns its final JSON.
-  Json wait_done(const Browser& b, int64_t id, int timeout_s = 120) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-    while (std::chrono::steady_clock::now() < deadline) {
-      Json t = b.get("/api/v1/tasks/" + std::to_string(id)).json()["task"];
-      std::string state = t.value("state", "");
-      if (state != "queued" && state != "running") return t;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return Json();
-  }
 };
 
 TEST_F(TasksTest, ATaskStreamsItsTokensAndIsStoredWhenDone) {

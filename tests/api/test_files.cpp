@@ -90,14 +90,13 @@ std::string make_bmp(uint32_t w, uint32_t h) {
   return header + info + pixels;
 }
 
-// A valid PDF with `pages` empty pages of 200 x 100 points and a correct xref table.
-std::string make_pdf(int pages) {
+std::string make_pdf(int pages, int width) {
   std::vector<std::string> objs;
   std::string kids;
   for (int i = 0; i < pages; ++i) kids += std::to_string(3 + i) + " 0 R ";
   objs.push_back("<< /Type /Catalog /Pages 2 0 R >>");
   objs.push_back("<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(pages) + " >>");
-  for (int i = 0; i < pages; ++i) objs.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] >>");
+  for (int i = 0; i < pages; ++i) objs.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 " + std::to_string(width) + " 100] >>");
   std::string out = "%PDF-1.4\n";
   std::vector<size_t> offsets;
   for (size_t i = 0; i < objs.size(); ++i) {

@@ -12,7 +12,8 @@ std::string make_png(uint32_t w, uint32_t h, int seed = 0);
 std::string make_png_bomb(uint32_t w, uint32_t h);
 // A w x h 24-bit BMP.
 std::string make_bmp(uint32_t w, uint32_t h);
-// A valid PDF with `pages` empty pages of 200 x 100 points.
-std::string make_pdf(int pages);
+// A valid PDF with `pages` empty pages of `width` x 100 points (the width
+// also makes different bytes).
+std::string make_pdf(int pages, int width = 200);
 
 }  // namespace teamvl::testing
