@@ -12,63 +12,23 @@
 //
 // usage: node pipelines_flow_test.mjs --binary PATH/teamvl [--web-dir DIR] [--artifacts DIR]
 // Exit 0 pass, 1 fail, 77 skipped (no chromium or no web/node_modules).
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { browserTestSetup, check, openBrowser as launch } from './browser.mjs';
 import { makePdf } from './pdf.mjs';
 import { makePng } from './png.mjs';
 import { startServer } from './server.mjs';
 
-const SKIP = 77;
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..');
-const CHROMIUM = process.env.TEAMVL_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(name);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-
-const binaryArg = arg('--binary', process.env.TEAMVL_BINARY);
-const binary = binaryArg ? path.resolve(binaryArg) : undefined;
-const webDir = path.resolve(arg('--web-dir', path.join(repo, 'web', 'dist')));
-const artifacts = path.resolve(arg('--artifacts', path.join(repo, 'test-artifacts', 'web')));
-
-if (!existsSync(CHROMIUM)) {
-  console.log(`SKIP: ${CHROMIUM} is not installed (apt-get install chromium, or tools/install-deps.sh --test)`);
-  process.exit(SKIP);
-}
-let playwright;
-try {
-  playwright = createRequire(path.join(repo, 'web', 'package.json'))('playwright-core');
-} catch {
-  console.log('SKIP: web/node_modules has no playwright-core (run npm ci in web/)');
-  process.exit(SKIP);
-}
-if (!binary || !existsSync(binary)) {
-  console.error(`FAIL: teamvl binary not found: ${binary} (pass --binary)`);
-  process.exit(1);
-}
-if (!existsSync(path.join(webDir, 'index.html'))) {
-  console.error(`FAIL: no built UI in ${webDir} (run npm run build in web/)`);
-  process.exit(1);
-}
+const { binary, webDir, artifacts, playwright, step } = browserTestSetup();
+const openBrowser = (name) => launch(playwright, name, { height: 900, acceptDialogs: true });
 
 const ADMIN = 'admin@team.test';
 const ADMIN_PASSWORD = 'admin-password-1';
 const CAROL = 'carol@team.test';
 const CAROL_PASSWORD = 'carol-password-22';
 const EDITED = 'EDITED-IN-BROWSER | model | length | mm |';
-const started = Date.now();
-const step = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
 
-function check(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 
 // JSON API calls from the test itself (set-up only): cookie + CSRF header.
 async function call(base, method, url, body, auth) {
@@ -83,27 +43,6 @@ async function call(base, method, url, body, auth) {
 async function apiLogin(base, username, password) {
   const r = await call(base, 'POST', '/api/v1/auth/login', { username, password });
   return { cookie: r.cookie, csrf: r.json.csrf_token };
-}
-
-async function openBrowser(name) {
-  const dir = mkdtempSync(path.join(tmpdir(), `teamvl-pipe-${name}-`));
-  const ctx = await playwright.chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1360, height: 900 },
-    locale: 'en-US',
-  });
-  const page = ctx.pages()[0] ?? (await ctx.newPage());
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`${name}: page error: ${e.message}`));
-  page.on('console', (m) => {
-    // 4xx answers the test provokes (a wrong owner; probing file ownership) are logged as failed loads.
-    if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) problems.push(`${name}: console: ${m.text()}`);
-  });
-  page.on('dialog', (d) => d.accept());
-  page.setDefaultTimeout(20000);
-  return { ctx, page, dir, problems };
 }
 
 async function shot(page, name) {

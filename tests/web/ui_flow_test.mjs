@@ -8,80 +8,20 @@
 //
 // usage: node ui_flow_test.mjs --binary PATH/teamvl [--web-dir DIR] [--artifacts DIR]
 // Exit 0 pass, 1 fail, 77 skipped (no chromium or no web/node_modules).
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { browserTestSetup, check, openBrowser as launch } from './browser.mjs';
 import { makePng } from './png.mjs';
 import { startServer } from './server.mjs';
 
-const SKIP = 77;
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..');
-const CHROMIUM = process.env.TEAMVL_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(name);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-
-const binaryArg = arg('--binary', process.env.TEAMVL_BINARY);
-const binary = binaryArg ? path.resolve(binaryArg) : undefined;
-const webDir = path.resolve(arg('--web-dir', path.join(repo, 'web', 'dist')));
-const artifacts = path.resolve(arg('--artifacts', path.join(repo, 'test-artifacts', 'web')));
-
-if (!existsSync(CHROMIUM)) {
-  console.log(`SKIP: ${CHROMIUM} is not installed (apt-get install chromium, or tools/install-deps.sh --test)`);
-  process.exit(SKIP);
-}
-let playwright;
-try {
-  playwright = createRequire(path.join(repo, 'web', 'package.json'))('playwright-core');
-} catch {
-  console.log('SKIP: web/node_modules has no playwright-core (run npm ci in web/)');
-  process.exit(SKIP);
-}
-if (!binary || !existsSync(binary)) {
-  console.error(`FAIL: teamvl binary not found: ${binary} (pass --binary)`);
-  process.exit(1);
-}
-if (!existsSync(path.join(webDir, 'index.html'))) {
-  console.error(`FAIL: no built UI in ${webDir} (run npm run build in web/)`);
-  process.exit(1);
-}
+const { binary, webDir, artifacts, playwright, step } = browserTestSetup();
+const openBrowser = (name) => launch(playwright, name);
 
 const PASSWORD = 'admin-password-1';
 const BOB = 'bob@team.test';
 const BOB_PASSWORD = 'bob-password-22';
-const started = Date.now();
-const step = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
 
-function check(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-async function openBrowser(name) {
-  const dir = mkdtempSync(path.join(tmpdir(), `teamvl-web-${name}-`));
-  const ctx = await playwright.chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1360, height: 860 },
-    locale: 'en-US',
-  });
-  const page = ctx.pages()[0] ?? (await ctx.newPage());
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`${name}: page error: ${e.message}`));
-  page.on('console', (m) => {
-    // 4xx answers the test provokes (quota) are logged by Chromium as failed loads.
-    if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) problems.push(`${name}: console: ${m.text()}`);
-  });
-  page.setDefaultTimeout(20000);
-  return { ctx, page, dir, problems };
-}
 
 async function shot(page, name) {
   await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
