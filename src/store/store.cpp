@@ -32,4 +32,17 @@ bool is_final_task_state(std::string_view s) {
          s == task_state::kTimedOut;
 }
 
+bool is_final_run_state(std::string_view s) {
+  return s == run_state::kDone || s == run_state::kFailed || s == run_state::kCancelled;
+}
+
+bool is_item_state(std::string_view s) {
+  return s == item_state::kPending || s == item_state::kRunning || s == item_state::kAwaitingReview ||
+         is_final_item_state(s);
+}
+
+bool is_final_item_state(std::string_view s) {
+  return s == item_state::kDone || s == item_state::kFailed || s == item_state::kCancelled;
+}
+
 }  // namespace teamvl::store

@@ -10,19 +10,6 @@
 
 namespace teamvl::store {
 
-bool is_final_run_state(std::string_view s) {
-  return s == run_state::kDone || s == run_state::kFailed || s == run_state::kCancelled;
-}
-
-bool is_item_state(std::string_view s) {
-  return s == item_state::kPending || s == item_state::kRunning || s == item_state::kAwaitingReview ||
-         is_final_item_state(s);
-}
-
-bool is_final_item_state(std::string_view s) {
-  return s == item_state::kDone || s == item_state::kFailed || s == item_state::kCancelled;
-}
-
 namespace sqlite {
 namespace {
 
