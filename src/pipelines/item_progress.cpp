@@ -37,9 +37,17 @@ int ItemProgress::attempts(size_t step) const {
   return static_cast<int>(steps_[step]["attempts"].size());
 }
 
+bool ItemProgress::wait(size_t step, const std::string& why) {
+  Json& s = at(step);
+  if (s.value("waiting", "") == why) return false;
+  s["waiting"] = why;
+  return true;
+}
+
 void ItemProgress::begin_attempt(size_t step, const std::string& prompt, const std::vector<int64_t>& file_ids,
                                  int64_t task_id) {
   Json& s = at(step);
+  s.erase("waiting");
   s["state"] = "running";
   s["prompt"] = prompt;
   s["file_ids"] = file_ids;

@@ -45,6 +45,10 @@ class ItemProgress {
   std::string comment(size_t step) const;  // a reviewer's note for the next attempt
   int attempts(size_t step) const;
 
+  // The step's next task could not be submitted yet (its owner's quota):
+  // `why` is shown on the step until a task is submitted. False when that
+  // was already the note (nothing to save).
+  bool wait(size_t step, const std::string& why);
   // A task was submitted for the step's next attempt.
   void begin_attempt(size_t step, const std::string& prompt, const std::vector<int64_t>& file_ids, int64_t task_id);
   // The in-flight attempt ended (it is appended to the step's attempts).

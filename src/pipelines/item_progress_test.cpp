@@ -62,6 +62,18 @@ TEST(ItemProgressTest, RecordsAttemptsOutputsAndReviews) {
   EXPECT_EQ(back.view(), p.view());
 }
 
+TEST(ItemProgressTest, AWaitingNoteShowsUntilATaskIsSubmitted) {
+  ItemProgress p = ItemProgress::parse("[]", 2);
+  EXPECT_TRUE(p.wait(0, "carol: quota reached"));
+  EXPECT_FALSE(p.wait(0, "carol: quota reached")) << "the same note again: nothing to save";
+  EXPECT_EQ(p.view()[0]["waiting"], "carol: quota reached");
+  EXPECT_FALSE(p.view()[1].contains("waiting"));
+  p.begin_attempt(0, "prompt", {}, 7);
+  EXPECT_FALSE(p.view()[0].contains("waiting"));
+  ItemProgress again = ItemProgress::parse(p.to_json(), 2);
+  EXPECT_FALSE(again.view()[0].contains("waiting"));
+}
+
 TEST(ItemProgressTest, InvalidUtf8InModelTextIsReplacedNotThrown) {
   ItemProgress p = ItemProgress::parse("[]", 1);
   p.complete(0, std::string("ok \xff\xfe end"), "x");

@@ -448,3 +448,43 @@ TEST_F(PipelinesTest, OnlyTheOwnerOrAnAdminChangesAPipeline) {
 
 }  // namespace
 }  // namespace teamvl::testing
+
+namespace teamvl::testing {
+namespace {
+
+// A step whose owner is out of quota waits, and the item says why; when the
+// admin raises the quota the run goes on by itself.
+TEST_F(PipelinesTest, AStepOverItsOwnersQuotaWaitsAndSaysWhy) {
+  start();
+  Browser admin = setup_admin();
+  Browser bob = add_member(admin, "bob");
+  int64_t bob_id = 0;
+  Json users = admin.get("/api/v1/admin/users").json();
+  for (const auto& u : users["users"])
+    if (u["username"] == "bob") bob_id = u["id"];
+  ASSERT_GT(bob_id, 0) << users.dump();
+  const std::string quota_path = "/api/v1/admin/users/" + std::to_string(bob_id) + "/quota";
+  ASSERT_EQ(admin.send("PUT", quota_path, {{"inferences_per_day", 1}}).status, 200);
+  Response used = bob.send("POST", "/api/v1/tasks", Json{{"prompt", "hi"}, {"params", {{"max_tokens", 1}}}});
+  ASSERT_EQ(used.status, 202) << used.body;
+  wait_done(bob, used.json()["task"]["id"].get<int64_t>());
+
+  Json p = create(admin, {{"name", "quota"}, {"steps", {gen_step("describe", "bob", "Describe {{file}}.")}}});
+  Json run = start_run(admin, p["id"], {upload_pdf(admin, 1, 200, "q.pdf")});
+  const int64_t rid = run["id"];
+  run = wait_run(admin, rid, [](const Json& r) {
+    return !r["items"].empty() && r["items"][0]["steps"][0].contains("waiting");
+  });
+  const std::string why = run["items"][0]["steps"][0].value("waiting", "");
+  EXPECT_NE(why.find("bob"), std::string::npos) << why;
+  EXPECT_NE(why.find("quota"), std::string::npos) << why;
+  EXPECT_EQ(run["items"][0]["state"], "pending");
+
+  ASSERT_EQ(admin.send("PUT", quota_path, {{"inferences_per_day", 10}}).status, 200);
+  run = wait_run(admin, rid, ended);
+  EXPECT_EQ(run["state"], "done") << run.dump(2);
+  EXPECT_FALSE(run["items"][0]["steps"][0].contains("waiting"));
+}
+
+}  // namespace
+}  // namespace teamvl::testing

@@ -131,7 +131,11 @@ Status PipelineRunner::submit_step(Loaded& l, const StepDef& step) {
     l.item.task_id = task.id;
     return save(l);
   });
-  if (denial) return Status::Ok();  // stays pending; the sweep tries again
+  if (denial) {
+    // Stays pending (the sweep tries again); the item says why meanwhile.
+    if (l.prog.wait(l.step(), step.owner + ": " + denial->message)) (void)save(l);
+    return Status::Ok();
+  }
   if (!st.ok()) return fail("step '" + step.name + "' could not be submitted: " + st.message());
   watch(*l.item.task_id, l.item.id);
   return Status::Ok();

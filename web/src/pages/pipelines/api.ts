@@ -76,6 +76,7 @@ export interface StepProgress {
   reviews?: ReviewRecord[];
   comment?: string;
   error?: string;
+  waiting?: string;  // why its next task waits (the owner's quota)
 }
 
 export interface RunItem {

@@ -187,6 +187,7 @@ export function RunView({ id }: { id: number }) {
                       <td key={i} data-step={s.name} data-state={s.state}>
                         <StateBadge state={s.state} />
                         {(s.attempts?.length ?? 0) > 1 && <span class="muted small">×{s.attempts!.length}</span>}
+                        {s.waiting && <div class="small warn-text" data-test="step-waiting" title={s.waiting}>{s.waiting}</div>}
                       </td>
                     ))}
                     <td><StateBadge state={it.state} testId="item-state" /></td>
