@@ -93,6 +93,7 @@ class TeamServerImpl : public TeamServer {
     team_events_->stop();
     if (http_) http_->shutdown(grace_s);
     pipelines_->stop();
+    tasks_->stop();
     // Tasks still queued or running stay so in the store: the next start runs them.
     loop_->stop();
   }

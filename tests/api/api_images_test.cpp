@@ -104,6 +104,37 @@ TEST_F(ImagesTest, AnAttachedImageAndEveryPdfPageBecomeImageTokens) {
   EXPECT_EQ(msgs[0]["file_ids"], Json::array({png}));
 }
 
+TEST_F(ImagesTest, ImagesArePreparedAfterTheTaskIsAcceptedAndItCanBeCancelledMeanwhile) {
+  Browser admin = setup_admin();
+  const int64_t pdf = upload(admin, make_pdf(12), "long.pdf");
+  // Accepted at once; the stream says the files are being prepared first.
+  Response r = admin.send("POST", "/api/v1/tasks", ask("Summarize.", Json::array({pdf}), 2));
+  ASSERT_EQ(r.status, 202) << r.body;
+  const int64_t id = r.json()["task"]["id"];
+  auto events = read_sse(port_, "/api/v1/tasks/" + std::to_string(id) + "/events", {{"Cookie", admin.cookie}});
+  ASSERT_GE(events.size(), 3u);
+  EXPECT_EQ(events[0].event, "preparing");
+  EXPECT_EQ(Json::parse(events[0].data)["files"], 1);
+  EXPECT_EQ(events.back().event, "done");
+  EXPECT_EQ(Json::parse(events.back().data)["state"], "done");
+
+  // Cancelled right away (while preparing or just queued): it ends cancelled,
+  // on its stream too, and is never run.
+  Response c = admin.send("POST", "/api/v1/tasks", ask("Again.", Json::array({pdf}), 2));
+  ASSERT_EQ(c.status, 202) << c.body;
+  const int64_t cid = c.json()["task"]["id"];
+  Response del = admin.send("DELETE", "/api/v1/tasks/" + std::to_string(cid));
+  EXPECT_TRUE(del.status == 200 || del.status == 409) << del.body;  // 409: it already ended
+  Json t = wait_done(admin, cid);
+  if (del.status == 200) {
+    EXPECT_EQ(t["state"], "cancelled");
+    auto ce = read_sse(port_, "/api/v1/tasks/" + std::to_string(cid) + "/events", {{"Cookie", admin.cookie}}, 20);
+    ASSERT_FALSE(ce.empty());
+    EXPECT_EQ(ce.back().event, "done");
+    EXPECT_EQ(Json::parse(ce.back().data)["state"], "cancelled");
+  }
+}
+
 TEST_F(ImagesTest, FilesMustBeTheMembersOwnAndWellFormed) {
   Browser admin = setup_admin();
   Browser bob = add_member(admin, "bob@team.example");

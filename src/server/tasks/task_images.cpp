@@ -1,5 +1,6 @@
 #include "server/tasks/task_images.h"
 
+#include <algorithm>
 #include <span>
 
 #include "server/uploads.h"
@@ -12,6 +13,25 @@ TaskImages::TaskImages(store::Store& store, std::string blob_root, const engine:
   if (!vision) return;
   if (options_.cache_bytes > 0) cache_ = std::make_unique<engine::EmbeddingCache>(options_.cache_bytes);
   embedder_ = std::make_unique<engine::ImageEmbedder>(*vision, pool, cache_.get());
+}
+
+Result<int64_t> TaskImages::count_tokens(int64_t user_id, const std::vector<int64_t>& file_ids, int max_side) const {
+  if (file_ids.empty()) return int64_t{0};
+  if (!embedder_)
+    return Status::FailedPrecondition(
+        "image input needs the vision projector (mmproj), which this server has not loaded");
+  engine::ImageEmbedOptions eo;
+  eo.max_side = max_side > 0 ? max_side : options_.max_image_side;
+  int64_t total = 0;
+  for (int64_t id : file_ids) {
+    TEAMVL_ASSIGN_OR_RETURN(store::FileRecord f, member_file(store_, user_id, id));
+    // A PDF's pages are counted at its first page's size (stored at upload).
+    const int64_t images = f.kind == "pdf" ? std::min<int64_t>(f.pages, options_.max_pdf_pages) : 1;
+    auto layout = embedder_->plan(std::max(1, f.width), std::max(1, f.height), eo);
+    if (!layout.ok()) return Status::InvalidArgument("file " + std::to_string(id) + ": " + layout.status().message());
+    total += images * (layout->n_tokens + 2);
+  }
+  return total;
 }
 
 Result<std::vector<engine::ImageEmbeddingPtr>> TaskImages::embed(int64_t user_id, const std::vector<int64_t>& file_ids,

@@ -42,6 +42,12 @@ class TaskImages {
   Result<std::vector<engine::ImageEmbeddingPtr>> embed(int64_t user_id, const std::vector<int64_t>& file_ids,
                                                        int max_side = 0);
 
+  // How many prompt rows `file_ids` will take (image tokens plus the
+  // <|vision_start|>/<|vision_end|> pair each), from the stored image sizes,
+  // without decoding anything: for the quota and memory checks at
+  // submission. NotFound for a file that is not the member's.
+  Result<int64_t> count_tokens(int64_t user_id, const std::vector<int64_t>& file_ids, int max_side = 0) const;
+
   // Encoder runs so far (cache hits do not count).
   int64_t encodes() const { return embedder_ ? embedder_->encodes() : 0; }
 

@@ -123,8 +123,19 @@ Result<store::Task> TaskService::submit(const store::User& user, std::optional<i
     return Status::PermissionDenied("priority " + std::to_string(priority) + " is above your ceiling (" +
                                     std::to_string(quota.priority_ceiling) + "); an admin can raise it");
   req.priority = priority;
-  TEAMVL_ASSIGN_OR_RETURN(engine::Prompt prompt, build_prompt(req, user.id));
-  int64_t prompt_tokens = prompt.size();
+  // Text only: the prompt now. With files: their token count from the stored
+  // sizes; the encoding happens after the task is accepted (a long PDF must
+  // not hold the request, nor anybody else's).
+  bool has_files = false;
+  for (const auto& m : req.messages) has_files = has_files || !m.file_ids.empty();
+  std::optional<engine::Prompt> prompt;
+  int64_t prompt_tokens = 0;
+  if (has_files) {
+    TEAMVL_ASSIGN_OR_RETURN(prompt_tokens, estimate_prompt_tokens(req, user.id));
+  } else {
+    TEAMVL_ASSIGN_OR_RETURN(prompt, build_prompt(req, user.id));
+    prompt_tokens = prompt->size();
+  }
   int64_t now = clock_.now_unix();
 
   refresh_limits(user.id);
@@ -168,8 +179,70 @@ Result<store::Task> TaskService::submit(const store::User& user, std::optional<i
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  TEAMVL_RETURN_IF_ERROR(enqueue(task, req, prompt_tokens, std::move(prompt)));
+  if (!prompt) {
+    prepare_then_enqueue(task, req);
+    return task;
+  }
+  TEAMVL_RETURN_IF_ERROR(enqueue(task, req, prompt_tokens, std::move(*prompt)));
   return task;
+}
+
+Result<int64_t> TaskService::estimate_prompt_tokens(const TaskRequest& req, int64_t user_id) const {
+  if (!images_) return Status::FailedPrecondition("image input needs the vision projector (mmproj), which this server has not loaded");
+  std::vector<engine::ChatMessage> msgs;
+  int64_t image_rows = 0;
+  for (const auto& m : req.messages) {
+    TEAMVL_ASSIGN_OR_RETURN(int64_t rows, images_->count_tokens(user_id, m.file_ids, req.max_image_side.value_or(0)));
+    image_rows += rows;
+    engine::ChatMessage cm;
+    cm.role = m.role;
+    cm.content = m.content;
+    msgs.push_back(std::move(cm));
+  }
+  return static_cast<int64_t>(engine_.tokenize(engine_.render_chat(msgs, true), true).size()) + image_rows;
+}
+
+void TaskService::prepare_then_enqueue(const store::Task& task, const TaskRequest& req) {
+  auto ch = channel(task.id);
+  if (!ch) ch = new_channel(task.id);
+  int64_t files = 0;
+  for (const auto& m : req.messages) files += static_cast<int64_t>(m.file_ids.size());
+  ch->publish("preparing", Json{{"files", files}}.dump());
+  prepare_.post([this, task, req, ch] {
+    if (stopping_.load()) return;  // stays queued in the store: the next start prepares it
+    auto prompt = build_prompt(req, task.user_id);
+    std::lock_guard<std::mutex> lock(prepare_mu_);
+    if (stopping_.load()) return;
+    auto now = store_.get_task(task.id);
+    if (!now.ok() || now->state != store::task_state::kQueued) return;  // cancelled meanwhile
+    if (!prompt.ok()) {
+      log_warn("tasks", "task " + std::to_string(task.id) + ": its images cannot be read: " + prompt.status().message());
+      end_unqueued(task.id, store::task_state::kFailed, prompt.status());
+      return;
+    }
+    const int64_t rows = prompt->size();
+    (void)enqueue(task, req, rows, std::move(*prompt));  // a refusal is recorded by enqueue
+  });
+}
+
+void TaskService::end_unqueued(int64_t task_id, const std::string& state, const Status& why) {
+  store::TaskOutcome out;
+  out.state = state;
+  if (!why.ok()) {
+    out.error_code = status_code_name(why.code());
+    out.error_message = why.message();
+  }
+  (void)store_.finish_task(task_id, out);
+  if (auto ch = channel(task_id)) {
+    Json done{{"state", state}, {"reason", why.ok() ? state : why.message()}, {"text", ""}};
+    if (!why.ok()) done["error"] = {{"code", out.error_code}, {"message", out.error_message}};
+    ch->publish("done", done.dump(), true);
+  }
+}
+
+void TaskService::stop() {
+  stopping_.store(true);
+  std::lock_guard<std::mutex> lock(prepare_mu_);  // a hand-over in progress ends first
 }
 
 Status TaskService::enqueue(const store::Task& task, const TaskRequest& req, int64_t prompt_tokens,
@@ -187,7 +260,8 @@ Status TaskService::enqueue(const store::Task& task, const TaskRequest& req, int
   spec.max_attempts = std::max(1, task.max_attempts);
   if (wants_injected_fault(req)) spec.inject_faults = 1;
   spec.limits = limits_for(task.user_id);
-  auto ch = new_channel(task.id);
+  auto ch = channel(task.id);  // the one a task with images was prepared under
+  if (!ch) ch = new_channel(task.id);
   Status st = loop_.submit(std::move(spec), listener_for(task.id, task.session_id, ch));
   if (!st.ok()) {
     store::TaskOutcome out;
@@ -289,15 +363,16 @@ void TaskService::finish(int64_t task_id, std::optional<int64_t> session_id, con
 }
 
 Status TaskService::cancel(int64_t task_id) {
+  std::lock_guard<std::mutex> lock(prepare_mu_);  // not while it is being handed to the loop
   Status st = loop_.cancel(task_id);
   writes_.drain();  // the cancelled end is in the store when this returns
   if (st.code() == StatusCode::kNotFound) {
-    // Not in the loop (e.g. it failed to enqueue): finish it in the store.
+    // Not in the loop (its images are being prepared, or it failed to
+    // enqueue): end it in the store and on its stream.
     auto t = store_.get_task(task_id);
     if (t.ok() && !store::is_final_task_state(t->state)) {
-      store::TaskOutcome out;
-      out.state = store::task_state::kCancelled;
-      return store_.finish_task(task_id, out);
+      end_unqueued(task_id, store::task_state::kCancelled, Status::Ok());
+      return Status::Ok();
     }
     return Status::FailedPrecondition("task " + std::to_string(task_id) + " has already ended");
   }
@@ -312,6 +387,14 @@ Status TaskService::recover() {
   for (const auto& t : queued) {
     Json j = Json::parse(t.request_json, nullptr, false);
     auto req = j.is_object() ? parse_task_request(j) : Result<TaskRequest>(Status::DataLoss("unreadable request"));
+    bool has_files = false;
+    if (req.ok())
+      for (const auto& m : req->messages) has_files = has_files || !m.file_ids.empty();
+    if (has_files) {  // encoded in the background, as when it was submitted
+      prepare_then_enqueue(t, *req);
+      ++resumed;
+      continue;
+    }
     auto prompt = req.ok() ? build_prompt(*req, t.user_id) : Result<engine::Prompt>(req.status());
     Status st = prompt.ok() ? enqueue(t, *req, prompt->size(), std::move(prompt).value()) : prompt.status();
     if (!st.ok()) {

@@ -6,6 +6,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -51,11 +52,24 @@ class TaskService {
   // The member's limits in the engine loop (after a quota change).
   void refresh_limits(int64_t user_id);
 
+  // Before the engine loop stops: image preparation still waiting does not
+  // start, and what finishes is not queued (the tasks stay queued in the
+  // store, so the next start runs them).
+  void stop();
+
  private:
   // The model's input: the chat template over the messages, each attached
   // file's images before its message's text.
   Result<engine::Prompt> build_prompt(const TaskRequest& req, int64_t user_id) const;
+  // Prompt rows of a request with attached files, without encoding them.
+  Result<int64_t> estimate_prompt_tokens(const TaskRequest& req, int64_t user_id) const;
   Status enqueue(const store::Task& task, const TaskRequest& req, int64_t prompt_tokens, engine::Prompt prompt);
+  // A task with attached files: accepted and stored at once; its images are
+  // encoded on prepare_ (one task at a time), then it joins the queue.
+  void prepare_then_enqueue(const store::Task& task, const TaskRequest& req);
+  // Marks a task that never reached the engine loop as ended and tells its
+  // stream. Call with prepare_mu_ held.
+  void end_unqueued(int64_t task_id, const std::string& state, const Status& why);
   scheduler::Listener listener_for(int64_t task_id, std::optional<int64_t> session_id,
                                    std::shared_ptr<TaskChannel> ch);
   void finish(int64_t task_id, std::optional<int64_t> session_id, const scheduler::TaskResult& r,
@@ -73,9 +87,17 @@ class TaskService {
   std::mutex mu_;
   std::map<int64_t, std::shared_ptr<TaskChannel>> channels_;  // guarded by mu_; newest kept
 
+  // Guards "is the task still queued in the store?" together with handing it
+  // to the loop, against a cancel of a task still being prepared.
+  std::mutex prepare_mu_;
+  std::atomic<bool> stopping_{false};
+
   // Store writes after engine events (start, retry, end), in order, off the
-  // engine loop's thread. Last member: destroyed first, after running them all.
+  // engine loop's thread. Destroyed before prepare_, after running them all.
   SerialExecutor writes_;
+  // Image encoding of accepted tasks (see prepare_then_enqueue). Last
+  // member: destroyed first; its remaining jobs see stopping_ and return.
+  SerialExecutor prepare_;
 };
 
 }  // namespace teamvl::server

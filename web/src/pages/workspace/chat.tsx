@@ -31,7 +31,7 @@ function QueueStatus({ turn }: { turn: Turn }) {
     return (
       <div class="queue-status" data-test="queue-status">
         <div>
-          {t('chat.queued', { position: turn.position ?? '…' })}
+          {turn.preparing ? t('chat.preparing', { n: turn.preparing }) : t('chat.queued', { position: turn.position ?? '…' })}
           {left != null && <> · {t('chat.eta', { eta: formatDuration(left) })}</>}
         </div>
         <div class={`progress ${pct == null ? 'indeterminate' : ''}`}><div style={{ width: `${pct ?? 30}%` }} /></div>

@@ -16,6 +16,7 @@ export interface Turn {
   eta?: number | null;
   queuedAt?: number; // ms, when the latest queued event came
   firstQueuedAt?: number;
+  preparing?: number; // files being read by the vision encoder before the task queues
   text: string;
   nOutput: number;
   maxTokens: number;
@@ -53,11 +54,15 @@ export function followTurn(events: string, update: (fn: (t: Turn) => Turn) => vo
       return {};
     }
   };
+  es.addEventListener('preparing', (e) => {
+    const d = parse(e as MessageEvent);
+    update((t) => ({ ...t, phase: 'queued', preparing: d.files ?? 1 }));
+  });
   es.addEventListener('queued', (e) => {
     const d = parse(e as MessageEvent);
-    update((t) => ({ ...t, phase: 'queued', position: d.position, eta: d.eta_seconds, queuedAt: Date.now() }));
+    update((t) => ({ ...t, phase: 'queued', preparing: undefined, position: d.position, eta: d.eta_seconds, queuedAt: Date.now() }));
   });
-  es.addEventListener('started', () => update((t) => ({ ...t, phase: 'running' })));
+  es.addEventListener('started', () => update((t) => ({ ...t, phase: 'running', preparing: undefined })));
   es.addEventListener('preempted', () => update((t) => ({ ...t, phase: 'queued' })));
   // Tokens come hundreds a second: collect them and re-render at most every
   // FLUSH_MS, so the Markdown of a long answer is not re-parsed per token.
