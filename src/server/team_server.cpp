@@ -41,6 +41,7 @@ class TeamServerImpl : public TeamServer {
     add_setup_routes(router_, ctx_);
     add_auth_routes(router_, ctx_);
     add_key_routes(router_, ctx_);
+    add_member_routes(router_, ctx_);
     add_admin_routes(router_, ctx_);
     add_resource_routes(router_, ctx_);
     add_chat_session_routes(router_, ctx_);

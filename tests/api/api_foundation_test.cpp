@@ -291,3 +291,39 @@ TEST_F(ApiTest, SigtermShutsDownCleanly) {
 
 }  // namespace
 }  // namespace teamvl::testing
+
+namespace teamvl::testing {
+namespace {
+
+// The team directory every member may read: names and roles only, no
+// disabled accounts; it needs a signed-in member.
+TEST_F(ApiTest, MembersDirectoryListsEnabledMembersNamesAndRolesOnly) {
+  Browser admin = setup_admin();
+  Browser erin = add_member(admin, "erin");
+  add_member(admin, "frank", "viewer");
+  add_member(admin, "gone");
+  int64_t gone_id = 0;
+  Json users = admin.get("/api/v1/admin/users").json();
+  for (const auto& u : users["users"])
+    if (u["username"] == "gone") gone_id = u["id"];
+  ASSERT_GT(gone_id, 0) << users.dump();
+  ASSERT_EQ(admin.send("PATCH", "/api/v1/admin/users/" + std::to_string(gone_id), {{"disabled", true}}).status, 200);
+
+  Response r = erin.get("/api/v1/members");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::map<std::string, std::string> roles;
+  const Json members = r.json();  // held: a range-for over a temporary's member dangles
+  for (const auto& m : members["members"]) {
+    roles[m["username"]] = m["role"];
+    EXPECT_EQ(m.size(), 3u) << "only username, display_name and role: " << m.dump();
+  }
+  EXPECT_EQ(roles.size(), 3u) << r.body;
+  EXPECT_EQ(roles["admin@team.example"], "admin");
+  EXPECT_EQ(roles["erin"], "member");
+  EXPECT_EQ(roles["frank"], "viewer");
+  EXPECT_FALSE(roles.count("gone")) << "disabled accounts are left out";
+  EXPECT_EQ(http(port_, "GET", "/api/v1/members").status, 401);
+}
+
+}  // namespace
+}  // namespace teamvl::testing

@@ -459,7 +459,7 @@ TEST_F(PipelinesTest, AStepOverItsOwnersQuotaWaitsAndSaysWhy) {
   Browser admin = setup_admin();
   Browser bob = add_member(admin, "bob");
   int64_t bob_id = 0;
-  Json users = admin.get("/api/v1/admin/users").json();
+  const Json users = admin.get("/api/v1/admin/users").json();  // held: see the directory test
   for (const auto& u : users["users"])
     if (u["username"] == "bob") bob_id = u["id"];
   ASSERT_GT(bob_id, 0) << users.dump();

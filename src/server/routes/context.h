@@ -79,6 +79,7 @@ void add_file_routes(Router& r, ServerContext& ctx);
 void add_task_routes(Router& r, ServerContext& ctx);
 void add_openai_routes(Router& r, ServerContext& ctx);
 void add_metrics_routes(Router& r, ServerContext& ctx);
+void add_member_routes(Router& r, ServerContext& ctx);
 
 // 429 quota_exceeded with limit, used, resets_at and Retry-After.
 HttpResponse quota_denied_response(const scheduler::QuotaDenial& d, int64_t now);

@@ -144,10 +144,10 @@ export const pipelinesApi = {
   myFiles: async () => (await api.get<{ files: FileInfo[] }>('/api/v1/files')).files,
   shared: async (dir: string) =>
     (await api.get<{ path: string; entries: SharedEntry[] }>(`/api/v1/shared?path=${encodeURIComponent(dir)}&recursive=1`)).entries,
-  // Admins may list members; others get a 403 and type names instead.
+  // Who can own a step or review one: the team's directory (enabled, not viewers).
   members: async () =>
-    (await api.get<{ users: { username: string; role: string; disabled: boolean }[] }>('/api/v1/admin/users')).users
-      .filter((u) => !u.disabled && u.role !== 'viewer')
+    (await api.get<{ members: { username: string; role: string }[] }>('/api/v1/members')).members
+      .filter((u) => u.role !== 'viewer')
       .map((u) => u.username),
 };
 

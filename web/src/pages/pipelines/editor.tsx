@@ -124,10 +124,12 @@ export function PipelineEditor({ id }: { id: number | null }) {
         setPipeline(p);
         setForm(fromDefinition(p.definition));
       }, setLoadError);
-    // Only admins can list members; everybody else types the username, with
-    // the names already in the team's pipelines as suggestions.
-    if (me.role === 'admin') pipelinesApi.members().then(setMembers, () => setMembers(null));
-    else pipelinesApi.list().then((ps) => setKnown([...new Set([me.username, ...ps.flatMap((p) => [p.owner, ...p.definition.steps.map((s) => s.owner)])])].sort()), () => {});
+    // Owners are picked from the team's directory; if it cannot be read, the
+    // username is typed, with the names in the team's pipelines as suggestions.
+    pipelinesApi.members().then(setMembers, () => {
+      setMembers(null);
+      pipelinesApi.list().then((ps) => setKnown([...new Set([me.username, ...ps.flatMap((p) => [p.owner, ...p.definition.steps.map((s) => s.owner)])])].sort()), () => {});
+    });
   }, [id]);
 
   if (loadError) return <div class="page"><ErrorNote error={loadError} /></div>;
