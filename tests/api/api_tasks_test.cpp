@@ -197,3 +197,43 @@ TEST_F(TasksTest, KillNineWithTasksQueuedAndRunningLosesAndDuplicatesNothing) {
 
 }  // namespace
 }  // namespace teamvl::testing
+
+namespace teamvl::testing {
+namespace {
+
+// The admin's model settings: generation defaults every task starts from;
+// a request's own params win, and bad defaults are refused naming the field.
+TEST_F(TasksTest, TeamModelDefaultsApplyUnlessTheRequestSetsItsOwn) {
+  Browser admin = setup_admin();
+  Browser erin = add_member(admin, "erin");
+  Response bad = admin.send("PATCH", "/api/v1/admin/settings", {{"model_defaults", {{"top_p", 3}}}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("top_p"), std::string::npos) << bad.body;
+  EXPECT_EQ(erin.send("PATCH", "/api/v1/admin/settings", {{"model_defaults", {{"max_tokens", 3}}}}).status, 403);
+  Response ok = admin.send("PATCH", "/api/v1/admin/settings",
+                           {{"model_defaults", {{"max_tokens", 3}, {"temperature", 0}, {"system_prompt", "Be brief."}}}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.json()["settings"]["model_defaults"]["max_tokens"], 3);
+
+  Response r = erin.send("POST", "/api/v1/tasks", Json{{"prompt", "hello"}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  Json t = wait_done(erin, r.json()["task"]["id"].get<int64_t>());
+  const Json req = t["request"];
+  EXPECT_EQ(req["params"]["max_tokens"], 3);
+  EXPECT_EQ(req["messages"][0]["role"], "system");
+  EXPECT_EQ(req["messages"][0]["content"], "Be brief.");
+  EXPECT_LE(t["output_tokens"].get<int>(), 3);
+
+  Response own = erin.send("POST", "/api/v1/tasks",
+                           Json{{"messages", Json::array({Json{{"role", "system"}, {"content", "Mine."}},
+                                                          Json{{"role", "user"}, {"content", "hi"}}})},
+                                {"params", {{"max_tokens", 5}}}});
+  ASSERT_EQ(own.status, 202) << own.body;
+  Json t2 = wait_done(erin, own.json()["task"]["id"].get<int64_t>());
+  EXPECT_EQ(t2["request"]["params"]["max_tokens"], 5);
+  EXPECT_EQ(t2["request"]["messages"].size(), 2u) << "a request with its own system message keeps it alone";
+  EXPECT_EQ(t2["request"]["messages"][0]["content"], "Mine.");
+}
+
+}  // namespace
+}  // namespace teamvl::testing

@@ -211,6 +211,12 @@ async function run() {
       await a.locator(`[data-tab=${tab}]`).click();
       await a.locator('.card h2').first().waitFor();
       await a.waitForTimeout(150);
+      if (tab === 'settings') {
+        // Model settings: a team default for every task (same value as the engine's, so the rest of the flow is unchanged).
+        await a.locator('[data-test=model-defaults] input[name=max_image_side]').fill('768');
+        await a.locator('[data-test=model-defaults] button[type=submit]').click();
+        await a.locator('[data-test=model-defaults] .ok-note').waitFor();
+      }
       await shot(a, `09-admin-${tab}`);
     }
     check((await a.locator('[data-test=audit] tr').count()) > 3, 'the audit log is empty');

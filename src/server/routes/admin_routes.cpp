@@ -6,6 +6,7 @@
 #include "server/auth/crypto.h"
 #include "base/log.h"
 #include "server/blob_store.h"
+#include "server/preset_params.h"
 #include "server/routes/context.h"
 
 namespace teamvl::server {
@@ -15,6 +16,8 @@ namespace {
 const std::map<std::string, std::string> kTeamSettingDefaults = {
     {"team_name", "\"TeamVL\""},
     {"show_content_in_team_view", "false"},
+    // Generation defaults for every task that does not set them (preset-shaped).
+    {"model_defaults", "{}"},
 };
 
 Status check_team_setting(const std::string& key, const Json& v) {
@@ -23,6 +26,10 @@ Status check_team_setting(const std::string& key, const Json& v) {
       return Status::InvalidArgument("'team_name' must be a string of 1 to 100 bytes");
   } else if (key == "show_content_in_team_view") {
     if (!v.is_boolean()) return Status::InvalidArgument("'show_content_in_team_view' must be true or false");
+  } else if (key == "model_defaults") {
+    if (!v.is_object()) return Status::InvalidArgument("'model_defaults' must be an object of generation parameters");
+    if (Status st = validate_preset_params(v); !st.ok())
+      return Status::InvalidArgument("model_defaults: " + st.message());
   } else {
     std::string known;
     for (const auto& [k, _] : kTeamSettingDefaults) known += (known.empty() ? "" : ", ") + k;
@@ -40,6 +47,19 @@ Result<Json> team_settings_json(ServerContext& ctx) {
   }
   return out;
 }
+
+}  // namespace
+
+Json model_defaults(ServerContext& ctx) {
+  auto stored = ctx.store.get_team_settings();
+  if (!stored.ok()) return Json::object();
+  auto it = stored->find("model_defaults");
+  if (it == stored->end()) return Json::object();
+  Json v = Json::parse(it->second, nullptr, false);
+  return v.is_object() ? v : Json::object();
+}
+
+namespace {
 
 // Refuses changes that would leave the team without an enabled admin.
 Status keep_an_admin(ServerContext& ctx, const store::User& before, bool still_admin) {

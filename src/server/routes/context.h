@@ -68,6 +68,10 @@ Status audit(ServerContext& ctx, const Caller* caller, const HttpRequest& req, c
            const std::string& target, const Json& detail);
 
 // Route groups, one file each.
+// The team's model defaults (team setting "model_defaults"; {} when unset):
+// generation parameters every task starts from.
+Json model_defaults(ServerContext& ctx);
+
 void add_setup_routes(Router& r, ServerContext& ctx);
 void add_auth_routes(Router& r, ServerContext& ctx);
 void add_key_routes(Router& r, ServerContext& ctx);

@@ -96,7 +96,7 @@ Status read_openai_messages(ServerContext& ctx, const Caller& c, const Json& bod
 Result<TaskRequest> from_openai(ServerContext& ctx, const Caller& c, const Json& body) {
   Json messages;
   TEAMVL_RETURN_IF_ERROR(read_openai_messages(ctx, c, body, &messages));
-  TEAMVL_ASSIGN_OR_RETURN(TaskRequest req, parse_task_request(Json{{"messages", messages}}));
+  TEAMVL_ASSIGN_OR_RETURN(TaskRequest req, parse_task_request(Json{{"messages", messages}}, model_defaults(ctx)));
   Json params = Json::object();
   for (const char* k : {"temperature", "top_p", "seed", "stop", "presence_penalty", "frequency_penalty"})
     if (body.contains(k) && !body[k].is_null()) params[k] = body[k];

@@ -110,7 +110,7 @@ void add_task_routes(Router& r, ServerContext& ctx) {
   r.add("POST", "/api/v1/tasks", authed(ctx, Access::kWriter, [&ctx](HttpRequest& req, Caller& c) {
     auto body = parse_json_object(req);
     if (!body.ok()) return HttpResponse::from_status(body.status());
-    auto request = parse_task_request(*body);
+    auto request = parse_task_request(*body, model_defaults(ctx));
     if (!request.ok()) return HttpResponse::from_status(request.status());
     std::optional<scheduler::QuotaDenial> denial;
     auto task = ctx.tasks->submit(c.user, c.api_key_id, store::task_kind::kChat, std::move(request).value(), &denial);

@@ -103,8 +103,15 @@ Status apply_params(const Json& p, TaskRequest* req) {
   return s.validate();
 }
 
-Result<TaskRequest> parse_task_request(const Json& body) {
+Result<TaskRequest> parse_task_request(const Json& body, const Json& defaults) {
   TaskRequest req;
+  if (defaults.is_object()) {
+    Json sampling = Json::object();
+    for (const auto& [k, v] : defaults.items())
+      if (k != "system_prompt" && !v.is_null()) sampling[k] = v;
+    if (Status st = apply_params(sampling, &req); !st.ok())
+      return Status::Internal("the team's model defaults are invalid: " + st.message());
+  }
   auto messages = body.find("messages");
   auto prompt = body.find("prompt");
   if (messages != body.end() && prompt != body.end())
@@ -119,6 +126,12 @@ Result<TaskRequest> parse_task_request(const Json& body) {
   if (messages != body.end() && body.contains("file_ids"))
     return Status::InvalidArgument("with 'messages', put 'file_ids' on the user message they belong to");
   if (auto p = body.find("params"); p != body.end() && !p->is_null()) TEAMVL_RETURN_IF_ERROR(apply_params(*p, &req));
+  if (defaults.is_object() && defaults.contains("system_prompt") && defaults["system_prompt"].is_string() &&
+      !defaults["system_prompt"].get<std::string>().empty()) {
+    bool has_system = false;
+    for (const auto& m : req.messages) has_system = has_system || m.role == "system";
+    if (!has_system) req.messages.insert(req.messages.begin(), {"system", defaults["system_prompt"].get<std::string>(), {}});
+  }
   TEAMVL_ASSIGN_OR_RETURN(auto session, opt_int(body, "session_id", 1, INT64_MAX));
   TEAMVL_ASSIGN_OR_RETURN(auto priority, opt_int(body, "priority", 0, 3));
   TEAMVL_ASSIGN_OR_RETURN(auto timeout, opt_int(body, "timeout_s", 1, 7 * 86400));

@@ -41,7 +41,10 @@ struct TaskRequest {
 // Reads {"messages":[{"role","content","file_ids"?}...] | "prompt": "...",
 // "file_ids"?, "params":{...}, "session_id", "priority", "timeout_s", "label"}.
 // Errors name the field. Whether the files exist is checked at submission.
-Result<TaskRequest> parse_task_request(const Json& body);
+// `defaults` (the team's model defaults, preset-shaped params, may be null)
+// apply first; the body's params win; its system_prompt is the first message
+// when the request has no system message.
+Result<TaskRequest> parse_task_request(const Json& body, const Json& defaults = Json());
 
 // Sampling fields shared with presets and the OpenAI API: temperature, top_p,
 // top_k, min_p, max_tokens, seed, stop, repetition_penalty, presence_penalty,

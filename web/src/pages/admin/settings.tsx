@@ -1,13 +1,81 @@
-// Team settings (name, content visibility in the team view) and the model
-// being served. Replacing the model is an operator action at start-up.
+// Team settings (name, content visibility in the team view), the model
+// being served and its defaults for every task (temperature, top-p, max
+// tokens, image size, system prompt). Replacing the model itself is an
+// operator action at start-up.
 import { useEffect, useState } from 'preact/hooks';
 import { ErrorNote } from '../../components/error_note';
 import { api } from '../../lib/api';
 import { formatTime, t } from '../../lib/i18n';
 
+interface ModelDefaults {
+  temperature?: number | null;
+  top_p?: number | null;
+  max_tokens?: number | null;
+  max_image_side?: number | null;
+  system_prompt?: string | null;
+}
+
 interface Settings {
   team_name: string;
   show_content_in_team_view: boolean;
+  model_defaults: ModelDefaults;
+}
+
+const DEFAULT_FIELDS: { name: keyof ModelDefaults; step?: string; min?: number; max?: number }[] = [
+  { name: 'temperature', step: '0.05', min: 0, max: 2 },
+  { name: 'top_p', step: '0.05', min: 0, max: 1 },
+  { name: 'max_tokens', step: '1', min: 1, max: 32768 },
+  { name: 'max_image_side', step: '1', min: 32, max: 4096 },
+];
+
+// Generation defaults every task starts from; a member's own parameters win.
+function ModelDefaultsForm() {
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>(null);
+  const [saved, setSaved] = useState('');
+  const load = (d: ModelDefaults) =>
+    setValues(Object.fromEntries(Object.entries(d ?? {}).map(([k, v]) => [k, v == null ? '' : String(v)])));
+  useEffect(() => {
+    api.get<{ settings: Settings }>('/api/v1/admin/settings').then((r) => load(r.settings.model_defaults), setError);
+  }, []);
+  async function save(e: Event) {
+    e.preventDefault();
+    setError(null);
+    setSaved('');
+    const body: ModelDefaults = {};
+    for (const f of DEFAULT_FIELDS) if ((values[f.name] ?? '') !== '') (body as Record<string, number>)[f.name] = Number(values[f.name]);
+    if ((values.system_prompt ?? '').trim()) body.system_prompt = values.system_prompt;
+    try {
+      const r = await api.patch<{ settings: Settings }>('/api/v1/admin/settings', { model_defaults: body });
+      load(r.settings.model_defaults);
+      setSaved(t('admin.settings_saved'));
+    } catch (err) {
+      setError(err);
+    }
+  }
+  const set = (k: string) => (e: Event) => setValues({ ...values, [k]: (e.target as HTMLInputElement).value });
+  return (
+    <form class="form" onSubmit={save} data-test="model-defaults">
+      <h3>{t('admin.model_defaults')}</h3>
+      <p class="muted small">{t('admin.model_defaults_hint')}</p>
+      <div class="row wrap">
+        {DEFAULT_FIELDS.map((f) => (
+          <label key={f.name}>
+            {t(`admin.default_${f.name}`)}
+            <input name={f.name} type="number" step={f.step} min={f.min} max={f.max} value={values[f.name] ?? ''}
+              placeholder={t('admin.default_unset')} onInput={set(f.name)} />
+          </label>
+        ))}
+      </div>
+      <label>
+        {t('admin.default_system_prompt')}
+        <textarea name="system_prompt" rows={2} maxLength={8000} value={values.system_prompt ?? ''} onInput={set('system_prompt')} />
+      </label>
+      <div class="row end"><button class="btn small" type="submit">{t('common.save')}</button></div>
+      {saved && <div class="ok-note">{saved}</div>}
+      <ErrorNote error={error} />
+    </form>
+  );
 }
 
 interface ModelEntry {
@@ -103,6 +171,7 @@ export function ModelSettings() {
       )}
       {model?.note && <p class="warn-note">{model.note}</p>}
       <p class="muted small">{t('admin.model_hint')}</p>
+      <ModelDefaultsForm />
     </section>
   );
 }
