@@ -77,3 +77,24 @@ export async function openBrowser(playwright, name, { height = 860, acceptDialog
   page.setDefaultTimeout(20000);
   return { ctx, page, dir, problems };
 }
+
+// Runs the test to its end: exit 0 when `run` resolves, 1 when it throws or
+// takes longer than `seconds` (a hung page must not hang ctest).
+export function runBrowserTest(run, { what, seconds, step, artifacts }) {
+  const guard = setTimeout(() => {
+    console.error(`FAIL: ${what} took longer than ${seconds} s`);
+    process.exit(1);
+  }, seconds * 1000);
+  run().then(
+    () => {
+      clearTimeout(guard);
+      step(`PASS (screenshots in ${artifacts})`);
+      process.exit(0);
+    },
+    (e) => {
+      clearTimeout(guard);
+      console.error(`FAIL: ${e.stack ?? e}`);
+      process.exit(1);
+    },
+  );
+}

@@ -15,7 +15,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { browserTestSetup, check, openBrowser as launch } from './browser.mjs';
+import { browserTestSetup, check, openBrowser as launch, runBrowserTest } from './browser.mjs';
 import { makePdf } from './pdf.mjs';
 import { makePng } from './png.mjs';
 import { startServer } from './server.mjs';
@@ -291,20 +291,4 @@ async function run() {
   }
 }
 
-const guard = setTimeout(() => {
-  console.error('FAIL: the pipelines flow took longer than 110 s');
-  process.exit(1);
-}, 110000);
-
-run().then(
-  () => {
-    clearTimeout(guard);
-    step(`PASS (screenshots in ${artifacts})`);
-    process.exit(0);
-  },
-  (e) => {
-    clearTimeout(guard);
-    console.error(`FAIL: ${e.stack ?? e}`);
-    process.exit(1);
-  },
-);
+runBrowserTest(run, { what: 'the pipelines flow', seconds: 110, step, artifacts });

@@ -11,7 +11,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { browserTestSetup, check, openBrowser as launch } from './browser.mjs';
+import { browserTestSetup, check, openBrowser as launch, runBrowserTest } from './browser.mjs';
 import { makePng } from './png.mjs';
 import { startServer } from './server.mjs';
 
@@ -295,20 +295,4 @@ async function run() {
   }
 }
 
-const guard = setTimeout(() => {
-  console.error('FAIL: the browser flow took longer than 150 s');
-  process.exit(1);
-}, 150000);
-
-run().then(
-  () => {
-    clearTimeout(guard);
-    step(`PASS (screenshots in ${artifacts})`);
-    process.exit(0);
-  },
-  (e) => {
-    clearTimeout(guard);
-    console.error(`FAIL: ${e.stack ?? e}`);
-    process.exit(1);
-  },
-);
+runBrowserTest(run, { what: 'the browser flow', seconds: 150, step, artifacts });

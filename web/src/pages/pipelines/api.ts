@@ -138,8 +138,6 @@ export const pipelinesApi = {
   reviews: async () => (await api.get<{ reviews: RunItem[] }>('/api/v1/reviews')).reviews,
   review: async (runId: number, itemId: number, body: { action: 'approve'; text?: string } | { action: 'send_back'; comment: string }) =>
     (await api.post<{ item: RunItem }>(`/api/v1/runs/${runId}/items/${itemId}/review`, body)).item,
-  upload: async (file: File) =>
-    (await api.upload<{ file: FileInfo }>(`/api/v1/files?name=${encodeURIComponent(file.name || 'file')}`, file)).file,
   fileInfo: async (id: number) => (await api.get<{ file: FileInfo }>(`/api/v1/files/${id}`)).file,
   myFiles: async () => (await api.get<{ files: FileInfo[] }>('/api/v1/files')).files,
   shared: async (dir: string) =>

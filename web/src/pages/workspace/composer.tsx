@@ -3,28 +3,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ErrorNote } from '../../components/error_note';
 import { Icon } from '../../components/icons';
-import { api, ApiError, describeError } from '../../lib/api';
-import { formatBytes, t } from '../../lib/i18n';
+import { addUploads, UPLOAD_ACCEPT, UploadList, type Upload } from '../../components/uploads';
+import { t } from '../../lib/i18n';
 import type { FileInfo } from './types';
-
-export interface Attachment {
-  key: number;
-  name: string;
-  size: number;
-  previewUrl: string | null; // images: a local object URL
-  state: 'uploading' | 'ready' | 'error';
-  file?: FileInfo;
-  error?: unknown;
-}
-
-const ACCEPT = 'image/png,image/jpeg,image/webp,image/gif,image/bmp,application/pdf';
-let nextKey = 1;
-
-// The server's reason, plus this file's size when it was too large.
-function uploadError(a: Attachment): string {
-  const text = describeError(a.error);
-  return a.error instanceof ApiError && a.error.code === 'too_large' ? `${text} (${formatBytes(a.size)})` : text;
-}
 
 interface Props {
   busy: boolean; // a turn is in flight: show stop instead of send
@@ -37,34 +18,13 @@ interface Props {
 
 export function Composer({ busy, disabled, error, onSend, onStop, dropTarget }: Props) {
   const [text, setText] = useState('');
-  const [items, setItems] = useState<Attachment[]>([]);
+  const [items, setItems] = useState<Upload[]>([]);
   const [dragging, setDragging] = useState(false);
   const picker = useRef<HTMLInputElement>(null);
   const itemsRef = useRef(items);
   itemsRef.current = items;
 
-  function update(key: number, patch: Partial<Attachment>) {
-    setItems((xs) => xs.map((x) => (x.key === key ? { ...x, ...patch } : x)));
-  }
-
-  function add(files: Iterable<File>) {
-    for (const f of files) {
-      const key = nextKey++;
-      const previewUrl = f.type.startsWith('image/') ? URL.createObjectURL(f) : null;
-      setItems((xs) => [...xs, { key, name: f.name || 'pasted.png', size: f.size, previewUrl, state: 'uploading' }]);
-      api
-        .upload<{ file: FileInfo }>(`/api/v1/files?name=${encodeURIComponent(f.name || 'pasted.png')}`, f)
-        .then((r) => update(key, { state: 'ready', file: r.file }), (e) => update(key, { state: 'error', error: e }));
-    }
-  }
-
-  function remove(key: number) {
-    setItems((xs) => {
-      const gone = xs.find((x) => x.key === key);
-      if (gone?.previewUrl) URL.revokeObjectURL(gone.previewUrl);
-      return xs.filter((x) => x.key !== key);
-    });
-  }
+  const add = (files: Iterable<File>) => addUploads(files, setItems);
 
   // Drag-and-drop anywhere over the chat.
   useEffect(() => {
@@ -110,30 +70,13 @@ export function Composer({ busy, disabled, error, onSend, onStop, dropTarget }: 
   return (
     <div class={`composer ${dragging ? 'dragging' : ''}`}>
       {dragging && <div class="drop-overlay">{t('chat.drop_here')}</div>}
-      {items.length > 0 && (
-        <ul class="attachments" data-test="attachments">
-          {items.map((a) => (
-            <li key={a.key} class={`attachment ${a.state}`} data-state={a.state}>
-              {a.previewUrl && a.state !== 'error' ? <img src={a.previewUrl} alt={a.name} /> : <div class="pdf-icon"><Icon name="file" size={28} /></div>}
-              <div class="attachment-meta">
-                <div class="attachment-name" title={a.name}>{a.name}</div>
-                <div class="muted small">
-                  {a.state === 'uploading' && t('chat.uploading')}
-                  {a.state === 'ready' && a.file && (a.file.kind === 'pdf' ? t('chat.pages', { n: a.file.pages }) : `${a.file.width}×${a.file.height}`)}
-                </div>
-                {a.state === 'error' && <div class="error-inline" role="alert">{uploadError(a)}</div>}
-              </div>
-              <button class="btn ghost icon-btn" aria-label={t('common.remove')} onClick={() => remove(a.key)}><Icon name="x" size={14} /></button>
-            </li>
-          ))}
-        </ul>
-      )}
+      <UploadList items={items} setItems={setItems} testId="attachments" />
       <div class="composer-row">
         <button class="btn ghost icon-btn" title={t('chat.attach')} aria-label={t('chat.attach')} disabled={disabled}
           onClick={() => picker.current?.click()}>
           <Icon name="attach" />
         </button>
-        <input ref={picker} type="file" accept={ACCEPT} multiple hidden data-test="file-input"
+        <input ref={picker} type="file" accept={UPLOAD_ACCEPT} multiple hidden data-test="file-input"
           onChange={(e) => {
             const input = e.target as HTMLInputElement;
             if (input.files) add(Array.from(input.files));
