@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.h"
+#include "engine/model/logit_compare.h"
 #include "engine/model/test_models.h"
 
 namespace teamvl::engine {
@@ -69,31 +70,8 @@ class TextFixtureTest : public ::testing::TestWithParam<TypeCase> {
   std::unique_ptr<Engine> engine_;
 };
 
-// Differences between engine and reference values, over a whole test.
-struct DeltaStats {
-  double max = 0.0;
-  size_t count = 0;
-  size_t over_tol = 0;
-  void add(double ours, double ref, double tol) {
-    const double d = std::fabs(ours - ref);
-    max = std::max(max, d);
-    ++count;
-    over_tol += d > tol;
-  }
-};
-
-// Checks one row of logits against a reference top-k list.
-void compare_top(const float* row, const json& top, double tol, int32_t n_vocab, const std::string& where,
-                 DeltaStats& stats) {
-  for (const auto& e : top) stats.add(row[e[0].get<int>()], e[1].get<double>(), tol);
-  const double margin = top[0][1].get<double>() - top[1][1].get<double>();
-  if (margin > tol) {
-    int32_t best = 0;
-    for (int32_t i = 1; i < n_vocab; ++i)
-      if (row[i] > row[best]) best = i;
-    EXPECT_EQ(best, top[0][0].get<int>()) << where << " (reference margin " << margin << ")";
-  }
-}
+using testing::compare_top;
+using testing::DeltaStats;
 
 TEST_P(TextFixtureTest, TeacherForcingMatchesReference) {
   const TypeCase& tc = GetParam();

@@ -14,6 +14,7 @@
 #include "engine/engine.h"
 #include "engine/multimodal/mm_prompt.h"
 #include "engine/vision/image_embedder.h"
+#include "engine/model/logit_compare.h"
 #include "engine/vision/vision_test_util.h"
 
 namespace teamvl::engine {
@@ -50,26 +51,8 @@ std::string print_case(const ::testing::TestParamInfo<MmCase>& info) {
   return s;
 }
 
-struct Deltas {
-  double max = 0;
-  size_t count = 0, over = 0;
-  void add(double ours, double ref, double tol) {
-    const double d = std::fabs(ours - ref);
-    max = std::max(max, d);
-    ++count;
-    over += d > tol;
-  }
-};
-
-void compare_top(const float* row, const json& top, double tol, int32_t n_vocab, const std::string& where,
-                 Deltas& d) {
-  for (const auto& e : top) d.add(row[e[0].get<int>()], e[1].get<double>(), tol);
-  const double margin = top[0][1].get<double>() - top[1][1].get<double>();
-  if (margin > tol) {
-    const int32_t best = static_cast<int32_t>(std::max_element(row, row + n_vocab) - row);
-    EXPECT_EQ(best, top[0][0].get<int>()) << where << " (reference margin " << margin << ")";
-  }
-}
+using testing::compare_top;
+using testing::DeltaStats;
 
 class MmFixtureTest : public ::testing::TestWithParam<MmCase> {
  protected:
@@ -140,7 +123,7 @@ TEST_P(MmFixtureTest, ChunksAndImagePositionsMatch) {
 TEST_P(MmFixtureTest, TeacherForcingMatchesReference) {
   const MmCase& c = GetParam();
   const int32_t n_vocab = engine_->hparams().n_vocab;
-  Deltas all;
+  DeltaStats all;
   for (const json& img : ref_["images"]) {
     const std::string id = img["id"];
     const MmPrompt mm = build(img);
@@ -161,7 +144,7 @@ TEST_P(MmFixtureTest, TeacherForcingMatchesReference) {
     };
     auto done = engine_->run_to_completion(std::move(r));
     ASSERT_TRUE(done.ok()) << done.status().to_string();
-    Deltas d;
+    DeltaStats d;
     const json& topk = img["topk_per_position"];
     ASSERT_EQ(static_cast<int32_t>(topk.size()), n_prompt);
     for (int32_t i = 0; i < n_prompt; ++i) {
@@ -176,15 +159,15 @@ TEST_P(MmFixtureTest, TeacherForcingMatchesReference) {
     ASSERT_EQ(static_cast<int32_t>(last.size()), n_vocab);
     for (int32_t v = 0; v < n_vocab; ++v) d.add(logits[static_cast<size_t>(n_prompt - 1) * n_vocab + v], last[v], c.tol);
     std::printf("[ %s ] %-10s max |delta logit| = %.3g (tolerance %.3g), %zu of %zu over\n", c.file_tag, id.c_str(),
-                d.max, c.tol, d.over, d.count);
+                d.max, c.tol, d.over_tol, d.count);
     all.max = std::max(all.max, d.max);
     all.count += d.count;
-    all.over += d.over;
+    all.over_tol += d.over_tol;
   }
   if (c.outlier_fraction == 0) {
     EXPECT_LE(all.max, c.tol);
   } else {
-    EXPECT_LE(all.over, static_cast<size_t>(c.outlier_fraction * static_cast<double>(all.count)));
+    EXPECT_LE(all.over_tol, static_cast<size_t>(c.outlier_fraction * static_cast<double>(all.count)));
     EXPECT_LE(all.max, 1.5 * c.tol);
   }
 }
