@@ -9,6 +9,7 @@
 #include <new>
 #include <vector>
 
+#include "engine/kernels/matmul_internal.h"
 #include "engine/kernels/ops.h"
 #include "engine/tensor/quants.h"
 #include "engine/vision/vision_gemm_internal.h"
@@ -62,9 +63,6 @@ void tile_scalar(const float* a, const float* b, int64_t kc, float* c, int64_t l
   }
 }
 
-void round_f16_scalar(const float* x, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = fp16_to_fp32(fp32_to_fp16(x[i]));
-}
 void round_bf16_scalar(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = bf16_to_fp32(fp32_to_bf16(x[i]));
 }
@@ -128,8 +126,9 @@ void pack_a_with(const VisionIsa& isa, const float* x, int64_t ldx, int64_t m, i
   }
 }
 
-const VisionIsa kScalarIsa{tile_scalar,       round_f16_scalar,      round_bf16_scalar, widen_f16_scalar,
-                          widen_bf16_scalar, softmax_cols_scalar, gelu_scalar};
+// fp16 rounding is the text kernels' activation converter (the same bits).
+const VisionIsa kScalarIsa{tile_scalar,       matmul_internal::scalar_converters().round_f16, round_bf16_scalar,
+                          widen_f16_scalar,  widen_bf16_scalar, softmax_cols_scalar, gelu_scalar};
 
 GemmRound round_for(GgmlType t) {
   return t == GgmlType::kF16 ? GemmRound::kF16 : t == GgmlType::kBF16 ? GemmRound::kBf16 : GemmRound::kNone;

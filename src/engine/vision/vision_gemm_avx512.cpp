@@ -10,6 +10,7 @@
 #include <cmath>
 #include <utility>
 
+#include "engine/kernels/matmul_internal.h"
 #include "engine/vision/vision_gemm_internal.h"
 
 namespace teamvl::engine::vision_internal {
@@ -62,20 +63,6 @@ void tile_any(const float* a, const float* b, int64_t kc, float* c, int64_t ldc,
   kTiles[mr - 1](a, b, kc, c, ldc, nr, accumulate);
 }
 
-void round_f16(const float* x, float* y, int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m256i h = _mm512_cvtps_ph(_mm512_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    _mm512_storeu_ps(y + i, _mm512_cvtph_ps(h));
-  }
-  if (i < n) {
-    const __mmask16 m = lane_mask(static_cast<int>(n - i));
-    const __m256i h = _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    _mm512_mask_storeu_ps(y + i, m, _mm512_cvtph_ps(h));
-  }
-}
-
-// Round to nearest even on the bit pattern; NaN stays a quiet NaN.
 inline __m512 round_bf16_vec(__m512 v) {
   const __m512i u = _mm512_castps_si512(v);
   const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
@@ -190,7 +177,9 @@ void gelu(float* x, int64_t n) {
   }
 }
 
-const VisionIsa kAvx512{tile_any, round_f16, round_bf16, widen_f16, widen_bf16, softmax_cols, gelu};
+// fp16 rounding is the text kernels' activation converter (the same bits).
+const VisionIsa kAvx512{tile_any, matmul_internal::avx512_converters().round_f16, round_bf16, widen_f16, widen_bf16,
+                        softmax_cols, gelu};
 
 }  // namespace
 
