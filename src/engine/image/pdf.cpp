@@ -98,11 +98,10 @@ Result<int> pdf_page_count(std::span<const uint8_t> bytes, const std::string& pa
   return doc->pages();
 }
 
-Status render_pdf_pages(std::span<const uint8_t> bytes, const PdfRenderOptions& options,
-                        const std::function<Status(PdfPage page)>& on_page) {
-  TEAMVL_RETURN_IF_ERROR(validate(options));
-  TEAMVL_ASSIGN_OR_RETURN(auto doc, open_document(bytes, options.password));
-  const int n = doc->pages();
+namespace {
+
+// [first, end) of a document with n pages, or why there is none.
+Result<std::pair<int, int>> range_of(const PdfRenderOptions& options, int n) {
   if (n <= 0) return Status::InvalidArgument("pdf: document has no pages");
   if (options.first_page >= n) {
     return Status::InvalidArgument("pdf: first page " + std::to_string(options.first_page + 1) +
@@ -110,7 +109,23 @@ Status render_pdf_pages(std::span<const uint8_t> bytes, const PdfRenderOptions& 
   }
   int end = n;
   if (options.max_pages > 0) end = std::min(n, options.first_page + options.max_pages);
-  for (int i = options.first_page; i < end; ++i) {
+  return std::make_pair(options.first_page, end);
+}
+
+}  // namespace
+
+Result<std::pair<int, int>> pdf_page_range(std::span<const uint8_t> bytes, const PdfRenderOptions& options) {
+  TEAMVL_RETURN_IF_ERROR(validate(options));
+  TEAMVL_ASSIGN_OR_RETURN(auto doc, open_document(bytes, options.password));
+  return range_of(options, doc->pages());
+}
+
+Status render_pdf_pages(std::span<const uint8_t> bytes, const PdfRenderOptions& options,
+                        const std::function<Status(PdfPage page)>& on_page) {
+  TEAMVL_RETURN_IF_ERROR(validate(options));
+  TEAMVL_ASSIGN_OR_RETURN(auto doc, open_document(bytes, options.password));
+  TEAMVL_ASSIGN_OR_RETURN(auto range, range_of(options, doc->pages()));
+  for (int i = range.first; i < range.second; ++i) {
     Result<RgbImage> img = Status::Internal("pdf: not rendered");
     try {
       img = render_page(*doc, i, options);

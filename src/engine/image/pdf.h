@@ -6,6 +6,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -31,6 +32,10 @@ struct PdfPage {
 // Number of pages. Errors: kDataLoss (not a PDF / corrupt), kPermissionDenied
 // (encrypted, wrong or no password), kTooLarge (over 2 GiB).
 Result<int> pdf_page_count(std::span<const uint8_t> bytes, const std::string& password = {});
+
+// The 0-based pages [first, end) that render_pdf_pages would render with
+// these options, with the same errors (without rendering anything).
+Result<std::pair<int, int>> pdf_page_range(std::span<const uint8_t> bytes, const PdfRenderOptions& options);
 
 // Renders the selected pages one at a time, handing each to `on_page` (which
 // may stop early by returning an error, passed through) so a long document is

@@ -1,5 +1,7 @@
 #include "engine/image/pdf.h"
 
+#include "engine/image/test_pdf.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -9,53 +11,8 @@
 namespace teamvl::engine {
 namespace {
 
-// Builds a PDF by hand: numbered objects, a correct xref table and trailer.
-class PdfWriter {
- public:
-  // Adds object number size()+1 with the given body (without obj/endobj).
-  int add(const std::string& body) {
-    objects_.push_back(body);
-    return static_cast<int>(objects_.size());
-  }
-  int add_stream(const std::string& content) {
-    return add("<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content +
-               "\nendstream");
-  }
-  std::vector<uint8_t> finish(const std::string& trailer_extra = "") const {
-    std::string out = "%PDF-1.4\n%\xE2\xE3\xCF\xD3\n";
-    std::vector<size_t> offsets;
-    for (size_t i = 0; i < objects_.size(); ++i) {
-      offsets.push_back(out.size());
-      out += std::to_string(i + 1) + " 0 obj\n" + objects_[i] + "\nendobj\n";
-    }
-    const size_t xref = out.size();
-    out += "xref\n0 " + std::to_string(objects_.size() + 1) + "\n0000000000 65535 f \n";
-    char entry[32];
-    for (size_t off : offsets) {
-      std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", off);
-      out += entry;
-    }
-    out += "trailer\n<< /Size " + std::to_string(objects_.size() + 1) + " /Root 1 0 R " +
-           trailer_extra + " >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
-    return {out.begin(), out.end()};
-  }
-
- private:
-  std::vector<std::string> objects_;
-};
-
-// Page 1: US Letter portrait with a red rectangle; page 2: A4 landscape whose
-// left half is blue.
-std::vector<uint8_t> two_page_pdf() {
-  PdfWriter w;
-  w.add("<< /Type /Catalog /Pages 2 0 R >>");
-  w.add("<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>");
-  w.add("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>");
-  w.add_stream("1 0 0 rg 100 100 200 300 re f");
-  w.add("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 842 595] /Contents 6 0 R >>");
-  w.add_stream("0 0 1 rg 0 0 421 595 re f");
-  return w.finish();
-}
+using testing::PdfWriter;
+using testing::two_page_pdf;
 
 struct Rgb {
   int r, g, b;
@@ -186,6 +143,38 @@ TEST(RenderPdf, ClearErrors) {
   o = {};
   o.max_pages = -1;
   EXPECT_EQ(render_pdf(two_page_pdf(), o).status().code(), StatusCode::kInvalidArgument);
+}
+
+// pdf_page_range names the pages render_pdf_pages would render, with the
+// same errors, without rendering.
+TEST(RenderPdf, PageRangeAgreesWithRendering) {
+  const std::vector<uint8_t> pdf = two_page_pdf();
+  struct Case {
+    int first, max, from, to;
+  };
+  for (const Case& c : {Case{0, 0, 0, 2}, Case{1, 0, 1, 2}, Case{0, 1, 0, 1}, Case{1, 5, 1, 2}}) {
+    PdfRenderOptions o;
+    o.first_page = c.first;
+    o.max_pages = c.max;
+    auto range = pdf_page_range(pdf, o);
+    ASSERT_TRUE(range.ok()) << range.status().to_string();
+    EXPECT_EQ(range->first, c.from);
+    EXPECT_EQ(range->second, c.to);
+    std::vector<int> rendered;
+    ASSERT_TRUE(render_pdf_pages(pdf, o, [&](PdfPage p) {
+                  rendered.push_back(p.index);
+                  return Status::Ok();
+                }).ok());
+    ASSERT_EQ(rendered.size(), static_cast<size_t>(c.to - c.from));
+    EXPECT_EQ(rendered.front(), c.from);
+  }
+  for (PdfRenderOptions bad : {PdfRenderOptions{.first_page = 2}, PdfRenderOptions{.max_side = 0},
+                               PdfRenderOptions{.max_pages = -1}}) {
+    const Status from_range = pdf_page_range(pdf, bad).status();
+    const Status from_render = render_pdf_pages(pdf, bad, [](PdfPage) { return Status::Ok(); });
+    EXPECT_EQ(from_range.code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(from_range.message(), from_render.message());
+  }
 }
 
 TEST(RenderPdf, EncryptedNeedsPassword) {

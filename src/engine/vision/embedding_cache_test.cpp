@@ -10,6 +10,7 @@
 #include <chrono>
 #include <thread>
 
+#include "engine/image/test_pdf.h"
 #include "engine/kernels/thread_pool.h"
 #include "engine/vision/image_embedder.h"
 #include "engine/vision/vision_test_util.h"
@@ -182,6 +183,41 @@ TEST(EmbeddingCacheTest, EmbedderEncodesEachImageOncePerOwner) {
   auto bad = embedder.embed_file(junk, "alice");
   ASSERT_FALSE(bad.ok());
   EXPECT_FALSE(bad.status().message().empty());
+}
+
+// A follow-up question about the same PDF is served page by page from the
+// cache (nothing rendered or encoded again), and the cached pages equal what
+// an embedder without a cache computes.
+TEST(EmbeddingCacheTest, EmbedderServesPdfPagesFromTheCache) {
+  RandomMmprojSpec spec;
+  auto m = VisionModel::open(testing::random_mmproj_path("F32", spec));
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  ThreadPool pool(2);
+  EmbeddingCache cache(64 << 20);
+  ImageEmbedder cached(**m, pool, &cache), plain(**m, pool);
+  const std::vector<uint8_t> pdf = testing::two_page_pdf();
+  ImageEmbedOptions small;
+  small.max_side = 64;
+  auto first = cached.embed_pdf(pdf, "alice", {}, small);
+  ASSERT_TRUE(first.ok()) << first.status().to_string();
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ(cached.encodes(), 2);
+  auto again = cached.embed_pdf(pdf, "alice", {}, small);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(cached.encodes(), 2) << "served from the cache";
+  EXPECT_EQ((*first)[1].get(), (*again)[1].get());
+  auto reference = plain.embed_pdf(pdf, "alice", {}, small);
+  ASSERT_TRUE(reference.ok());
+  ASSERT_EQ(reference->size(), 2u);
+  for (size_t i = 0; i < 2; ++i) EXPECT_EQ((*first)[i]->rows, (*reference)[i]->rows) << "page " << i;
+  PdfRenderOptions second_only;
+  second_only.first_page = 1;
+  auto one = cached.embed_pdf(pdf, "alice", second_only, small);
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].get(), (*first)[1].get());
+  second_only.first_page = 2;
+  EXPECT_EQ(cached.embed_pdf(pdf, "alice", second_only, small).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

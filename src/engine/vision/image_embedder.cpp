@@ -1,5 +1,7 @@
 #include "engine/vision/image_embedder.h"
 
+#include <optional>
+
 #include "engine/gguf/gguf.h"
 #include "engine/image/content_hash.h"
 
@@ -59,13 +61,35 @@ Result<std::vector<ImageEmbeddingPtr>> ImageEmbedder::embed_pdf(std::span<const 
                                                                const ImageEmbedOptions& options) {
   if (options.max_side > 0) pdf.max_side = options.max_side;
   std::vector<ImageEmbeddingPtr> out;
-  TEAMVL_RETURN_IF_ERROR(render_pdf_pages(bytes, pdf, [&](PdfPage page) -> Status {
-    const std::string key = pdf_page_content_hash(bytes, page.index, pdf, params(options));
-    TEAMVL_ASSIGN_OR_RETURN(ImageEmbeddingPtr e,
-                            cached(owner, key, [&] { return encode(page.image, options, hash_prefix(key)); }));
+  if (!cache_) {  // nothing to look up: render and encode every page in one pass
+    TEAMVL_RETURN_IF_ERROR(render_pdf_pages(bytes, pdf, [&](PdfPage page) -> Status {
+      const std::string key = pdf_page_content_hash(bytes, page.index, pdf, params(options));
+      TEAMVL_ASSIGN_OR_RETURN(ImageEmbedding e, encode(page.image, options, hash_prefix(key)));
+      out.push_back(std::make_shared<const ImageEmbedding>(std::move(e)));
+      return Status::Ok();
+    }));
+    return out;
+  }
+  // Look each page up before rendering it: a follow-up question about the
+  // same document renders nothing.
+  TEAMVL_ASSIGN_OR_RETURN(auto range, pdf_page_range(bytes, pdf));
+  for (int index = range.first; index < range.second; ++index) {
+    const std::string key = pdf_page_content_hash(bytes, index, pdf, params(options));
+    TEAMVL_ASSIGN_OR_RETURN(ImageEmbeddingPtr e, cached(owner, key, [&]() -> Result<ImageEmbedding> {
+      PdfRenderOptions one = pdf;
+      one.first_page = index;
+      one.max_pages = 1;
+      std::optional<ImageEmbedding> rendered;
+      TEAMVL_RETURN_IF_ERROR(render_pdf_pages(bytes, one, [&](PdfPage page) -> Status {
+        TEAMVL_ASSIGN_OR_RETURN(ImageEmbedding emb, encode(page.image, options, hash_prefix(key)));
+        rendered = std::move(emb);
+        return Status::Ok();
+      }));
+      if (!rendered) return Status::DataLoss("PDF page " + std::to_string(index + 1) + " did not render");
+      return std::move(*rendered);
+    }));
     out.push_back(std::move(e));
-    return Status::Ok();
-  }));
+  }
   return out;
 }
 
