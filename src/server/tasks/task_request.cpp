@@ -148,6 +148,12 @@ Result<TaskRequest> parse_task_request(const Json& body, const Json& defaults) {
   return req;
 }
 
+size_t TaskRequest::file_count() const {
+  size_t n = 0;
+  for (const auto& m : messages) n += m.file_ids.size();
+  return n;
+}
+
 Json TaskRequest::to_json() const {
   Json msgs = Json::array();
   for (const auto& m : messages) {

@@ -35,6 +35,9 @@ struct TaskRequest {
   std::string label;                   // shown in the team view
   std::optional<int> max_image_side;   // longest side of attached images (default: the setting)
 
+  // Files attached to all messages together (0: a text-only request).
+  size_t file_count() const;
+
   Json to_json() const;
 };
 

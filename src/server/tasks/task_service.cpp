@@ -126,8 +126,7 @@ Result<store::Task> TaskService::submit(const store::User& user, std::optional<i
   // Text only: the prompt now. With files: their token count from the stored
   // sizes; the encoding happens after the task is accepted (a long PDF must
   // not hold the request, nor anybody else's).
-  bool has_files = false;
-  for (const auto& m : req.messages) has_files = has_files || !m.file_ids.empty();
+  const bool has_files = req.file_count() > 0;
   std::optional<engine::Prompt> prompt;
   int64_t prompt_tokens = 0;
   if (has_files) {
@@ -205,9 +204,7 @@ Result<int64_t> TaskService::estimate_prompt_tokens(const TaskRequest& req, int6
 void TaskService::prepare_then_enqueue(const store::Task& task, const TaskRequest& req) {
   auto ch = channel(task.id);
   if (!ch) ch = new_channel(task.id);
-  int64_t files = 0;
-  for (const auto& m : req.messages) files += static_cast<int64_t>(m.file_ids.size());
-  ch->publish("preparing", Json{{"files", files}}.dump());
+  ch->publish("preparing", Json{{"files", req.file_count()}}.dump());
   prepare_.post([this, task, req, ch] {
     if (stopping_.load()) return;  // stays queued in the store: the next start prepares it
     auto prompt = build_prompt(req, task.user_id);
@@ -387,10 +384,7 @@ Status TaskService::recover() {
   for (const auto& t : queued) {
     Json j = Json::parse(t.request_json, nullptr, false);
     auto req = j.is_object() ? parse_task_request(j) : Result<TaskRequest>(Status::DataLoss("unreadable request"));
-    bool has_files = false;
-    if (req.ok())
-      for (const auto& m : req->messages) has_files = has_files || !m.file_ids.empty();
-    if (has_files) {  // encoded in the background, as when it was submitted
+    if (req.ok() && req->file_count() > 0) {  // encoded in the background, as when it was submitted
       prepare_then_enqueue(t, *req);
       ++resumed;
       continue;
